@@ -1,0 +1,282 @@
+//! The crate's one error type.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A specialised `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The service answered with an error status (4xx or 5xx).
+    Api,
+    /// The request could not be sent, or the connection failed while it was under way.
+    Transport,
+    /// The request, or reading its response, took longer than the configured timeout.
+    Timeout,
+    /// The service answered with a success status but a body this crate cannot read.
+    Decode,
+    /// A caller-supplied value broke a rule; nothing was sent.
+    InvalidInput,
+    /// The client is misconfigured (missing or empty secret key, bad base URL, ...).
+    Configuration,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Api => "API error",
+            ErrorKind::Transport => "transport error",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Decode => "undecodable response",
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Configuration => "configuration error",
+        })
+    }
+}
+
+/// One entry of the `errors` array of a Clerk error response.
+#[derive(Clone, Debug, PartialEq, Default, serde::Deserialize, serde::Serialize)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// Machine-readable code, e.g. `duplicate_record` or `form_identifier_exists`.
+    #[serde(default)]
+    pub code: String,
+    /// Short message.
+    #[serde(default)]
+    pub message: String,
+    /// Longer message for humans.
+    #[serde(default)]
+    pub long_message: String,
+    /// Extra data, e.g. `{"param_name": "email_address"}` or
+    /// `{"email_addresses": ["a@example.com"]}`.
+    #[serde(default)]
+    pub meta: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An error from any operation of this crate.
+///
+/// Inspect it with [`kind`](Error::kind), [`status`](Error::status),
+/// [`api_errors`](Error::api_errors), [`trace_id`](Error::trace_id),
+/// [`retry_after`](Error::retry_after) and the predicates (`is_not_found`, `is_rate_limited`,
+/// `is_retryable`, ...). `Display` is one line; the underlying cause, when there is one, is
+/// reachable through [`std::error::Error::source`]. The secret key never appears in it.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    trace_id: Option<String>,
+    api_errors: Vec<ApiError>,
+    retry_after: Option<Duration>,
+    body_excerpt: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                trace_id: None,
+                api_errors: Vec::new(),
+                retry_after: None,
+                body_excerpt: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    pub(crate) fn configuration(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Configuration, message)
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_trace_id(mut self, trace_id: Option<String>) -> Self {
+        self.inner.trace_id = trace_id;
+        self
+    }
+
+    pub(crate) fn with_api_errors(mut self, errors: Vec<ApiError>) -> Self {
+        self.inner.api_errors = errors;
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.inner.retry_after = retry_after;
+        self
+    }
+
+    pub(crate) fn with_body_excerpt(mut self, excerpt: Option<String>) -> Self {
+        self.inner.body_excerpt = excerpt;
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status of the response, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// Clerk's trace id for the failed request: `clerk_trace_id` from the body, else the
+    /// `Clerk-Trace-Id` header. Quote it when you ask Clerk's support about a request.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.inner.trace_id.as_deref()
+    }
+
+    /// The errors Clerk listed in the response body (empty when the body had none).
+    pub fn api_errors(&self) -> &[ApiError] {
+        &self.inner.api_errors
+    }
+
+    /// The code of the first of Clerk's errors, e.g. `duplicate_record`.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.api_errors.first().map(|e| e.code.as_str())
+    }
+
+    /// Whether any of Clerk's errors has this code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.inner.api_errors.iter().any(|e| e.code == code)
+    }
+
+    /// How long the service asked to wait before retrying (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// The first bytes of a body that was not a Clerk error envelope or could not be decoded
+    /// (an HTML error page from a proxy, say), as lossy UTF-8.
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.inner.body_excerpt.as_deref()
+    }
+
+    /// 404: the invitation, organization or user does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.inner.status == Some(404)
+    }
+
+    /// 429: over a rate limit; see [`retry_after`](Error::retry_after).
+    pub fn is_rate_limited(&self) -> bool {
+        self.inner.status == Some(429)
+    }
+
+    /// 401: the secret key is missing, malformed or unknown.
+    pub fn is_unauthorized(&self) -> bool {
+        self.inner.status == Some(401)
+    }
+
+    /// A `duplicate_record` error: an invitation for the address already exists.
+    pub fn is_duplicate(&self) -> bool {
+        self.has_code("duplicate_record")
+    }
+
+    /// A timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// A caller-side rule was broken; nothing was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        self.inner.kind == ErrorKind::InvalidInput
+    }
+
+    /// Whether sending the same request again may succeed: rate limits, 502/503/504,
+    /// timeouts and connection failures. Whether a retry is *safe* depends on the operation;
+    /// see the README's section on retries.
+    pub fn is_retryable(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Api => matches!(self.inner.status, Some(408 | 429 | 502 | 503 | 504)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        write!(f, "{}", i.kind)?;
+        if let Some(status) = i.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        write!(f, ": {}", i.message)?;
+        if let Some(first) = i.api_errors.first() {
+            let text = if first.long_message.is_empty() {
+                &first.message
+            } else {
+                &first.long_message
+            };
+            write!(f, ": {}: {}", first.code, text)?;
+            if i.api_errors.len() > 1 {
+                write!(f, " (and {} more)", i.api_errors.len() - 1)?;
+            }
+        }
+        if let Some(trace) = &i.trace_id {
+            write!(f, " [trace {trace}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &i.kind).field("message", &i.message);
+        if let Some(s) = i.status {
+            d.field("status", &s);
+        }
+        if let Some(t) = &i.trace_id {
+            d.field("trace_id", t);
+        }
+        if !i.api_errors.is_empty() {
+            d.field("api_errors", &i.api_errors);
+        }
+        if let Some(r) = &i.retry_after {
+            d.field("retry_after", r);
+        }
+        if let Some(b) = &i.body_excerpt {
+            d.field("body_excerpt", b);
+        }
+        if let Some(s) = &i.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,62 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![warn(clippy::all)]
+
+mod client;
+mod error;
+mod invitations;
+pub mod models;
+mod organizations;
+mod page;
+mod request;
+mod tls;
+mod transport;
+mod validate;
+
+/// The low-level client generated at build time from `openapi/` (see [`Clerk::raw`]).
+///
+/// It follows the vendored spec: its names and types may change with any spec update, so prefer
+/// the facade. It sends the same authentication and version headers.
+pub mod raw {
+    pub use crate::generated::types;
+    pub use crate::generated::{Client, ResponseValue};
+    /// Errors of the raw client.
+    pub type Error = progenitor_client::Error<()>;
+}
+
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    rustdoc::all
+)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/clerk_api.rs"));
+}
+
+pub use client::{
+    API_URL_ENV, API_VERSION, Clerk, ClerkBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, SECRET_KEY_ENV,
+};
+pub use error::{ApiError, Error, ErrorKind, Result};
+pub use invitations::{
+    CreateBulkInvitations, CreateInvitation, Invitations, ListInvitations, NewInvitation,
+    RevokeInvitation,
+};
+pub use models::{
+    Invitation, InvitationStatus, OrganizationInvitation,
+    OrganizationInvitationWithPublicOrganizationData, TemplateSlug,
+};
+pub use organizations::{
+    CreateOrganizationInvitation, CreateOrganizationInvitationBulk, GetOrganizationInvitation,
+    InstanceOrganizationInvitations, ListInstanceOrganizationInvitations,
+    ListOrganizationInvitations, ListPendingOrganizationInvitations,
+    ListUserOrganizationInvitations, NewOrganizationInvitation, Organization,
+    OrganizationInvitations, RevokeOrganizationInvitation, User, UserOrganizationInvitations,
+};
+pub use page::{DEFAULT_STREAM_PAGE_SIZE, Page};
+pub use transport::Response;
+pub use validate::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};

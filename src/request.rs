@@ -1,0 +1,51 @@
+//! What every request builder shares: per-request options and the `send`/`.await` plumbing.
+
+use std::time::Duration;
+
+/// Options of one request, apart from the API's own fields. Set them with the builders'
+/// `with_` methods.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RequestOptions {
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl RequestOptions {
+    pub(crate) fn timeout(&self, clerk: &crate::Clerk) -> Duration {
+        self.timeout.unwrap_or_else(|| clerk.timeout())
+    }
+}
+
+/// Implements, for a builder with an `async fn send_with_http_info(self) -> Result<Response<T>>`:
+/// `send()`, `with_timeout()`, and `IntoFuture` so that the builder can be awaited directly.
+macro_rules! request_builder {
+    ($builder:ident => $output:ty) => {
+        impl $builder {
+            /// Sends the request and returns the decoded value.
+            ///
+            /// # Errors
+            /// See [`Error`](crate::Error): invalid input (nothing sent), an API error, a
+            /// transport failure, a timeout, or an undecodable response.
+            pub async fn send(self) -> $crate::Result<$output> {
+                self.send_with_http_info().await.map($crate::Response::into_value)
+            }
+
+            /// Time allowed for this request, overriding the client's timeout.
+            pub fn with_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.opts.timeout = Some(timeout);
+                self
+            }
+        }
+
+        impl ::std::future::IntoFuture for $builder {
+            type Output = $crate::Result<$output>;
+            type IntoFuture = ::std::pin::Pin<
+                Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'static>,
+            >;
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+
+pub(crate) use request_builder;

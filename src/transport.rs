@@ -1,0 +1,330 @@
+//! The glue between the facade and the generated client: request hooks, timeouts and the
+//! mapping of every outcome to [`Error`] or [`Response`].
+
+use crate::error::{ApiError, Error, ErrorKind, Result};
+use crate::generated;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+/// Clerk's API version header.
+pub(crate) const API_VERSION_HEADER: HeaderName = HeaderName::from_static("clerk-api-version");
+/// The header progenitor adds to every request; Clerk does not know it.
+const PROGENITOR_VERSION_HEADER: &str = "api-version";
+/// Clerk's trace id header.
+const TRACE_ID_HEADER: &str = "clerk-trace-id";
+/// How much of an error body is read (the rest is dropped).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// How much of an unreadable body is kept in an error, for humans.
+const EXCERPT_LEN: usize = 200;
+
+/// Per-client state the request hooks need. The authorization value is marked sensitive, so
+/// `Debug` does not print it.
+#[derive(Clone)]
+pub struct HookContext {
+    pub(crate) auth: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+}
+
+impl fmt::Debug for HookContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookContext")
+            .field("auth", &"<redacted>")
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+impl ClientHooks<HookContext> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), progenitor_client::Error<E>> {
+        let ctx = self.inner();
+        let headers = request.headers_mut();
+        headers.remove(PROGENITOR_VERSION_HEADER);
+        headers.insert(
+            API_VERSION_HEADER,
+            HeaderValue::from_static(generated::SPEC_VERSION),
+        );
+        headers.insert(AUTHORIZATION, ctx.auth.clone());
+        headers.insert(USER_AGENT, ctx.user_agent.clone());
+        Ok(())
+    }
+}
+
+/// A typed value with the HTTP status and headers of the response that carried it.
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    value: T,
+    status: u16,
+    headers: HeaderMap,
+}
+
+impl<T> Response<T> {
+    /// The decoded value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The decoded value, by value.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The `Clerk-Trace-Id` header, when the service sent one.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.headers
+            .get(TRACE_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            value: f(self.value),
+            status: self.status,
+            headers: self.headers,
+        }
+    }
+}
+
+/// Runs one generated call under the client's timeout and maps its outcome.
+pub(crate) async fn call<T, F>(timeout: Duration, fut: F) -> Result<Response<T>>
+where
+    F: std::future::Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+{
+    let work = async {
+        match fut.await {
+            Ok(rv) => Ok(Response {
+                status: rv.status().as_u16(),
+                headers: rv.headers().clone(),
+                value: rv.into_inner(),
+            }),
+            Err(e) => Err(map_error(e).await),
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("no complete response within {timeout:?}"),
+        )),
+    }
+}
+
+async fn map_error(e: progenitor_client::Error<()>) -> Error {
+    use progenitor_client::Error as P;
+    match e {
+        P::UnexpectedResponse(response) => from_error_response(response).await,
+        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+            from_reqwest(e)
+        }
+        P::InvalidResponsePayload(bytes, e) => Error::new(
+            ErrorKind::Decode,
+            format!("the response body is not the expected JSON: {e}"),
+        )
+        .with_body_excerpt(Some(excerpt(&bytes)))
+        .with_source(e),
+        P::ErrorResponse(rv) => Error::new(ErrorKind::Api, "the service refused the request")
+            .with_status(rv.status().as_u16()),
+        P::InvalidRequest(msg) => Error::invalid_input(msg),
+        P::Custom(msg) => Error::new(ErrorKind::Transport, msg),
+    }
+}
+
+pub(crate) fn from_reqwest(e: reqwest::Error) -> Error {
+    // reqwest's messages carry the URL, never headers, so the key cannot leak through them.
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else if e.is_builder() {
+        ErrorKind::Configuration
+    } else {
+        ErrorKind::Transport
+    };
+    let message = match kind {
+        ErrorKind::Timeout => "the request timed out",
+        ErrorKind::Configuration => "the request could not be built",
+        _ if e.is_connect() => "could not connect to the service",
+        _ if e.is_body() || e.is_decode() => "the connection failed while reading the response",
+        _ => "the request failed before a response arrived",
+    };
+    let mut err = Error::new(kind, message);
+    if let Some(status) = e.status() {
+        err = err.with_status(status.as_u16());
+    }
+    err.with_source(e)
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope {
+    errors: Vec<ApiError>,
+    #[serde(default)]
+    clerk_trace_id: Option<String>,
+}
+
+/// Turns a non-2xx (or an undeclared) response into an [`Error`], reading at most
+/// [`MAX_ERROR_BODY`] bytes of its body.
+async fn from_error_response(mut response: reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    let mut read_error = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_ERROR_BODY - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= MAX_ERROR_BODY {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    error_from_parts(status, &headers, &body, read_error)
+}
+
+/// Builds the error for a response from its parts. Public to the crate so that the decoding can
+/// be tested on arbitrary input without a server.
+pub(crate) fn error_from_parts(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    read_error: Option<reqwest::Error>,
+) -> Error {
+    let header_trace = headers
+        .get(TRACE_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let retry_after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let envelope = serde_json::from_slice::<Envelope>(body).ok();
+    let (kind, message) = if (200..300).contains(&status) {
+        (
+            ErrorKind::Decode,
+            format!("unexpected success status {status}"),
+        )
+    } else {
+        (ErrorKind::Api, reason(status).to_string())
+    };
+    let mut err = Error::new(kind, message)
+        .with_status(status)
+        .with_retry_after(retry_after);
+    match envelope {
+        Some(env) => {
+            err = err
+                .with_trace_id(env.clerk_trace_id.filter(|t| !t.is_empty()).or(header_trace))
+                .with_api_errors(env.errors);
+        }
+        None => {
+            err = err
+                .with_trace_id(header_trace)
+                .with_body_excerpt((!body.is_empty()).then(|| excerpt(body)));
+        }
+    }
+    if let Some(e) = read_error {
+        err = err.with_source(e);
+    }
+    err
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "bad request",
+        401 => "unauthorized",
+        402 => "payment required",
+        403 => "forbidden",
+        404 => "not found",
+        409 => "conflict",
+        422 => "unprocessable request",
+        429 => "rate limited",
+        500 => "internal server error",
+        502 => "bad gateway",
+        503 => "service unavailable",
+        504 => "gateway timeout",
+        s if s >= 500 => "server error",
+        s if s >= 400 => "request refused",
+        _ => "unexpected status",
+    }
+}
+
+/// The first [`EXCERPT_LEN`] bytes of a body, as lossy UTF-8 on one line.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(EXCERPT_LEN)];
+    let text = String::from_utf8_lossy(cut);
+    let mut one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if body.len() > EXCERPT_LEN {
+        one_line.push('…');
+    }
+    one_line
+}
+
+/// Longest wait a `Retry-After` may ask for before it is capped.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// `Retry-After` as seconds or an HTTP date, capped at [`MAX_RETRY_AFTER`].
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else if let Ok(secs) = value.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return None;
+        }
+        Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64()))
+    } else {
+        let when = httpdate::parse_http_date(value).ok()?;
+        when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_retry_after("999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("soon"), None);
+        let later = SystemTime::now() + Duration::from_secs(120);
+        let d = parse_retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        let past = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH);
+        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn excerpt_is_short_and_one_line() {
+        let body = format!("<html>\n{}</html>", "x".repeat(500));
+        let e = excerpt(body.as_bytes());
+        assert!(!e.contains('\n'));
+        assert!(e.ends_with('…'));
+        assert!(e.chars().count() <= EXCERPT_LEN + 1);
+        assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
+    }
+}

@@ -1,0 +1,72 @@
+//! Maintainer tasks for clerk-invitations. Not part of the published crate.
+//!
+//! `cargo xtask update-spec PATH [--out FILE]` extracts the invitation operations (and every
+//! component they reference) from a full Clerk Backend API OpenAPI file into the vendored
+//! `openapi/clerk-bapi-invitations.yaml`.
+
+use std::process::ExitCode;
+
+mod extract;
+
+const DEFAULT_OUT: &str = "openapi/clerk-bapi-invitations.yaml";
+
+fn usage() -> &'static str {
+    "usage: cargo xtask update-spec PATH [--out FILE]\n\
+     \n\
+     Extracts Clerk's invitation operations and the components they reference from the full\n\
+     Backend API spec at PATH, and writes them to FILE (default: openapi/clerk-bapi-invitations.yaml)."
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<String, String> {
+    match args.first().map(String::as_str) {
+        Some("update-spec") => {}
+        Some("-h" | "--help") | None => return Ok(usage().to_string()),
+        Some(other) => return Err(format!("unknown task `{other}`\n\n{}", usage())),
+    }
+    let mut input = None;
+    let mut out = DEFAULT_OUT.to_string();
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--out" => {
+                out = rest
+                    .next()
+                    .ok_or_else(|| "--out needs a file name".to_string())?
+                    .clone();
+            }
+            flag if flag.starts_with('-') => return Err(format!("unknown flag `{flag}`")),
+            path if input.is_none() => input = Some(path.to_string()),
+            extra => return Err(format!("unexpected argument `{extra}`")),
+        }
+    }
+    let input = input.ok_or_else(|| usage().to_string())?;
+    let text =
+        std::fs::read_to_string(&input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+    let extracted = extract::extract(&text).map_err(|e| format!("`{input}`: {e}"))?;
+    let previous = std::fs::read_to_string(&out).ok();
+    if previous.as_deref() == Some(extracted.yaml.as_str()) {
+        return Ok(format!(
+            "{out} is already up to date (spec version {})",
+            extracted.version
+        ));
+    }
+    std::fs::write(&out, &extracted.yaml).map_err(|e| format!("cannot write `{out}`: {e}"))?;
+    Ok(format!(
+        "wrote {out}: spec version {}, {} operations, {} components; run `cargo build` to regenerate the client",
+        extracted.version, extracted.operations, extracted.components
+    ))
+}
