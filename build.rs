@@ -42,8 +42,8 @@ fn run() -> Result<(), String> {
         .and_then(Value::as_str)
         .ok_or("the spec has no info.version")?
         .to_string();
-    let spec: openapiv3::OpenAPI =
-        serde_json::from_value(doc).map_err(|e| format!("{SPEC}: not a valid OpenAPI 3.0 document: {e}"))?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
+        .map_err(|e| format!("{SPEC}: not a valid OpenAPI 3.0 document: {e}"))?;
 
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -79,7 +79,8 @@ fn run() -> Result<(), String> {
     for e in &enums {
         out.push_str(&open_enum_code(e));
     }
-    let dest = Path::new(&std::env::var("OUT_DIR").map_err(|e| e.to_string())?).join("clerk_api.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").map_err(|e| e.to_string())?).join("clerk_api.rs");
     std::fs::write(&dest, out).map_err(|e| format!("cannot write {}: {e}", dest.display()))
 }
 
@@ -122,7 +123,10 @@ fn parse_path(target: &str) -> Result<Vec<Segment>, String> {
             let end = r
                 .find(']')
                 .ok_or_else(|| format!("target `{target}`: unclosed filter"))?;
-            let expr = r[..end].trim().trim_start_matches('(').trim_end_matches(')');
+            let expr = r[..end]
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')');
             let (lhs, rhs) = expr
                 .split_once("==")
                 .ok_or_else(|| format!("target `{target}`: only `==` filters are supported"))?;
@@ -171,7 +175,9 @@ fn select(doc: &Value, segments: &[Segment]) -> Vec<Vec<Step>> {
     for seg in segments {
         let mut next = Vec::new();
         for steps in found {
-            let Some(node) = lookup(doc, &steps) else { continue };
+            let Some(node) = lookup(doc, &steps) else {
+                continue;
+            };
             match seg {
                 Segment::Key(k) => {
                     if node.get(k).is_some() {
@@ -316,14 +322,27 @@ fn pascal(s: &str) -> String {
 fn make_responses_tolerant(doc: &mut Value) -> Result<Vec<OpenEnum>, String> {
     // Component schemas reachable from success responses, in a stable order.
     let mut roots: Vec<Value> = Vec::new();
-    let responses_section = doc.pointer("/components/responses").cloned().unwrap_or(json!({}));
+    let responses_section = doc
+        .pointer("/components/responses")
+        .cloned()
+        .unwrap_or(json!({}));
     for op in operations_mut(doc) {
-        for resp in op.get("responses").and_then(Value::as_object).into_iter().flat_map(|r| r.values()) {
+        for resp in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|r| r.values())
+        {
             let resp = match ref_name(resp, "responses") {
                 Some(name) => responses_section.get(name).cloned().unwrap_or(Value::Null),
                 None => resp.clone(),
             };
-            for media in resp.get("content").and_then(Value::as_object).into_iter().flat_map(|c| c.values()) {
+            for media in resp
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|c| c.values())
+            {
                 if let Some(s) = media.get("schema") {
                     roots.push(s.clone());
                 }
@@ -354,25 +373,48 @@ fn make_responses_tolerant(doc: &mut Value) -> Result<Vec<OpenEnum>, String> {
     let mut enums: Vec<OpenEnum> = Vec::new();
     let mut hoisted: BTreeMap<String, Value> = BTreeMap::new();
     for name in &reachable {
-        let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) else { continue };
+        let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) else {
+            continue;
+        };
         let mut schema = schema.take();
         tolerate(&mut schema, name, &schemas, &mut enums, &mut hoisted);
         // A nullable component is made optional where it is used (above); as a type of its own
         // it would become a newtype around `Option`, and fields an `Option<Option<_>>`.
-        if schema.get("type").and_then(Value::as_str) == Some("object") {
-            if let Some(obj) = schema.as_object_mut() {
-                obj.remove("nullable");
-            }
+        if schema.get("type").and_then(Value::as_str) == Some("object")
+            && let Some(obj) = schema.as_object_mut()
+        {
+            obj.remove("nullable");
         }
-        *doc.pointer_mut(&format!("/components/schemas/{name}")).ok_or("schema vanished")? = schema;
+        *doc.pointer_mut(&format!("/components/schemas/{name}"))
+            .ok_or("schema vanished")? = schema;
     }
     // Inline response schemas (not behind a component) get the same treatment.
     for op in operations_mut(doc) {
-        let id = op.get("operationId").and_then(Value::as_str).unwrap_or("Response").to_string();
-        for resp in op.get_mut("responses").and_then(Value::as_object_mut).into_iter().flat_map(|r| r.values_mut()) {
-            for media in resp.get_mut("content").and_then(Value::as_object_mut).into_iter().flat_map(|c| c.values_mut()) {
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("Response")
+            .to_string();
+        for resp in op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+        {
+            for media in resp
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flat_map(|c| c.values_mut())
+            {
                 if let Some(s) = media.get_mut("schema") {
-                    tolerate(s, &format!("{id}Response"), &schemas, &mut enums, &mut hoisted);
+                    tolerate(
+                        s,
+                        &format!("{id}Response"),
+                        &schemas,
+                        &mut enums,
+                        &mut hoisted,
+                    );
                 }
             }
         }
@@ -402,7 +444,10 @@ fn collect_schema_refs(v: &Value, out: &mut Vec<String>) {
 
 fn is_nullable(v: &Value, schemas: &Map<String, Value>) -> bool {
     let direct = |v: &Value| v.get("nullable").and_then(Value::as_bool) == Some(true);
-    direct(v) || ref_name(v, "schemas").and_then(|n| schemas.get(n)).is_some_and(direct)
+    direct(v)
+        || ref_name(v, "schemas")
+            .and_then(|n| schemas.get(n))
+            .is_some_and(direct)
 }
 
 fn tolerate(
@@ -412,7 +457,9 @@ fn tolerate(
     enums: &mut Vec<OpenEnum>,
     hoisted: &mut BTreeMap<String, Value>,
 ) {
-    let Some(obj) = schema.as_object_mut() else { return };
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
     if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
         obj.remove("additionalProperties");
     }
@@ -430,7 +477,10 @@ fn tolerate(
     if let Some(Value::Object(props)) = obj.get_mut("properties") {
         for (prop, p) in props.iter_mut() {
             let values: Option<Vec<String>> = p.get("enum").and_then(Value::as_array).map(|vals| {
-                vals.iter().filter_map(Value::as_str).map(str::to_string).collect()
+                vals.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
             });
             let is_string = p.get("type").and_then(Value::as_str) == Some("string");
             match values {
@@ -445,13 +495,23 @@ fn tolerate(
                                 .unwrap_or("")
                                 .to_string();
                             hoisted.insert(name.clone(), json!({"type": "string", "enum": values}));
-                            enums.push(OpenEnum { name: name.clone(), values, description });
+                            enums.push(OpenEnum {
+                                name: name.clone(),
+                                values,
+                                description,
+                            });
                             name
                         }
                     };
                     *p = json!({"$ref": format!("#/components/schemas/{name}")});
                 }
-                _ => tolerate(p, &format!("{owner}{}", pascal(prop)), schemas, enums, hoisted),
+                _ => tolerate(
+                    p,
+                    &format!("{owner}{}", pascal(prop)),
+                    schemas,
+                    enums,
+                    hoisted,
+                ),
             }
         }
     }

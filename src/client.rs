@@ -135,7 +135,10 @@ pub struct ClerkBuilder {
 impl fmt::Debug for ClerkBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClerkBuilder")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -163,10 +166,10 @@ impl ClerkBuilder {
                 self.env_error = Some(format!("{SECRET_KEY_ENV} is not valid UTF-8"));
             }
         }
-        if let Ok(url) = std::env::var(API_URL_ENV) {
-            if !url.trim().is_empty() {
-                self.base_url = Some(url);
-            }
+        if let Ok(url) = std::env::var(API_URL_ENV)
+            && !url.trim().is_empty()
+        {
+            self.base_url = Some(url);
         }
         self
     }
@@ -269,11 +272,8 @@ impl ClerkBuilder {
                     })?
             }
         };
-        let raw = generated::Client::new_with_client(
-            &trimmed,
-            http,
-            HookContext { auth, user_agent },
-        );
+        let raw =
+            generated::Client::new_with_client(&trimmed, http, HookContext { auth, user_agent });
         Ok(Clerk {
             inner: Arc::new(ClientInner {
                 raw,
@@ -306,7 +306,11 @@ mod tests {
             assert!(!e.to_string().contains("sk_test"), "{e}");
         }
         for url in ["not a url", "ftp://example.com", "file:///tmp"] {
-            let e = Clerk::builder().secret_key("sk_test_x").base_url(url).build().unwrap_err();
+            let e = Clerk::builder()
+                .secret_key("sk_test_x")
+                .base_url(url)
+                .build()
+                .unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Configuration, "{url}");
         }
         let e = Clerk::builder().build().unwrap_err();

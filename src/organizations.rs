@@ -857,9 +857,13 @@ impl ListUserOrganizationInvitations {
         validate::path_id("user_id", &self.user_id)?;
         let limit = check_limit(self.limit)?;
         let raw = &self.clerk.inner.raw;
-        let mut req = raw.users_get_organization_invitations().user_id(self.user_id);
+        let mut req = raw
+            .users_get_organization_invitations()
+            .user_id(self.user_id);
         if let Some(s) = &self.status {
-            req = req.status(status_param::<raw::UsersGetOrganizationInvitationsStatus>(s)?);
+            req = req.status(status_param::<raw::UsersGetOrganizationInvitationsStatus>(
+                s,
+            )?);
         }
         if let Some(l) = limit {
             req = req.limit(nonzero(l));

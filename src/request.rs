@@ -26,7 +26,9 @@ macro_rules! request_builder {
             /// See [`Error`](crate::Error): invalid input (nothing sent), an API error, a
             /// transport failure, a timeout, or an undecodable response.
             pub async fn send(self) -> $crate::Result<$output> {
-                self.send_with_http_info().await.map($crate::Response::into_value)
+                self.send_with_http_info()
+                    .await
+                    .map($crate::Response::into_value)
             }
 
             /// Time allowed for this request, overriding the client's timeout.

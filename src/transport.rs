@@ -103,7 +103,9 @@ impl<T> Response<T> {
 /// Runs one generated call under the client's timeout and maps its outcome.
 pub(crate) async fn call<T, F>(timeout: Duration, fut: F) -> Result<Response<T>>
 where
-    F: std::future::Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    F: std::future::Future<
+            Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
+        >,
 {
     let work = async {
         match fut.await {
@@ -231,7 +233,11 @@ pub(crate) fn error_from_parts(
     match envelope {
         Some(env) => {
             err = err
-                .with_trace_id(env.clerk_trace_id.filter(|t| !t.is_empty()).or(header_trace))
+                .with_trace_id(
+                    env.clerk_trace_id
+                        .filter(|t| !t.is_empty())
+                        .or(header_trace),
+                )
                 .with_api_errors(env.errors);
         }
         None => {
@@ -295,7 +301,8 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
         Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64()))
     } else {
         let when = httpdate::parse_http_date(value).ok()?;
-        when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
     };
     Some(wait.min(MAX_RETRY_AFTER))
 }
@@ -313,7 +320,10 @@ mod tests {
         assert_eq!(parse_retry_after("soon"), None);
         let later = SystemTime::now() + Duration::from_secs(120);
         let d = parse_retry_after(&httpdate::fmt_http_date(later)).unwrap();
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
         let past = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH);
         assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
     }

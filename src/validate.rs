@@ -136,7 +136,12 @@ mod tests {
             assert!(e.to_string().contains("email_address"), "{e}");
         }
         let long = format!("{}@example.com", "a".repeat(400));
-        assert!(email("email_address", &long).unwrap_err().to_string().contains("320"));
+        assert!(
+            email("email_address", &long)
+                .unwrap_err()
+                .to_string()
+                .contains("320")
+        );
     }
 
     #[test]

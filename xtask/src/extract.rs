@@ -50,8 +50,7 @@ fn get<'a>(map: &'a Mapping, k: &str) -> Option<&'a Value> {
 
 /// Extract the invitation subset from the text of a full spec.
 pub fn extract(text: &str) -> Result<Extracted, String> {
-    let doc: Value =
-        serde_yaml::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
     let root = doc
         .as_mapping()
         .ok_or("not an OpenAPI document: the top level is not a mapping")?;
@@ -64,7 +63,9 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
             ));
         }
         None if get(root, "swagger").is_some() => {
-            return Err("this is a Swagger 2.0 document; an OpenAPI 3.0.x document is needed".into());
+            return Err(
+                "this is a Swagger 2.0 document; an OpenAPI 3.0.x document is needed".into(),
+            );
         }
         None => return Err("not an OpenAPI document: no `openapi` version field".into()),
     };
@@ -89,7 +90,9 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
     let mut refs = BTreeSet::new();
     let mut tags = BTreeSet::new();
     for (path, item) in paths {
-        let Some(item) = item.as_mapping() else { continue };
+        let Some(item) = item.as_mapping() else {
+            continue;
+        };
         let mut kept = Mapping::new();
         for (method, op) in item {
             let Some(m) = method.as_str() else { continue };
@@ -165,8 +168,12 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
     let mut out_components = Mapping::new();
     let mut component_count = 0;
     for (section, entries) in components {
-        let Some(section_name) = section.as_str() else { continue };
-        let Some(entries) = entries.as_mapping() else { continue };
+        let Some(section_name) = section.as_str() else {
+            continue;
+        };
+        let Some(entries) = entries.as_mapping() else {
+            continue;
+        };
         let mut kept = Mapping::new();
         for (name, value) in entries {
             let Some(n) = name.as_str() else { continue };
@@ -264,9 +271,8 @@ mod tests {
     use super::*;
 
     fn mini_spec(openapi: &str, ops: &[&str]) -> String {
-        let mut s = format!(
-            "openapi: {openapi}\ninfo:\n  title: t\n  version: '2099-01-01'\npaths:\n"
-        );
+        let mut s =
+            format!("openapi: {openapi}\ninfo:\n  title: t\n  version: '2099-01-01'\npaths:\n");
         for (i, op) in ops.iter().enumerate() {
             s.push_str(&format!(
                 "  /p{i}:\n    get:\n      operationId: {op}\n      responses:\n        '200':\n          $ref: '#/components/responses/R'\n"
@@ -312,7 +318,9 @@ mod tests {
 
     #[test]
     fn refuses_a_spec_lacking_an_operation() {
-        let err = extract(&mini_spec("3.0.3", &OPERATIONS[..11])).err().unwrap();
+        let err = extract(&mini_spec("3.0.3", &OPERATIONS[..11]))
+            .err()
+            .unwrap();
         assert!(err.contains("UsersGetOrganizationInvitations"), "{err}");
     }
 

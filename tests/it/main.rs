@@ -1,0 +1,9 @@
+//! The integration suite: one binary, one module per area.
+
+mod support;
+
+mod decoding;
+mod errors;
+mod operations;
+mod spec_coverage;
+mod validation;
