@@ -3,6 +3,9 @@
 #![warn(clippy::all)]
 
 mod client;
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
 mod error;
 mod invitations;
 pub mod models;

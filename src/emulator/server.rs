@@ -1,0 +1,1158 @@
+//! HTTP layer of the emulator: routing, authentication, parsing and the operations.
+
+use super::state::{State, StoredInvitation, StoredOrganizationInvitation};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use std::cmp::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Largest request body the emulator reads.
+const MAX_BODY: usize = 1024 * 1024;
+/// API versions the service knows.
+const KNOWN_VERSIONS: [&str; 5] = [
+    "2021-02-05",
+    "2024-10-01",
+    "2025-04-10",
+    "2025-11-10",
+    "2026-05-12",
+];
+const MAX_BULK: usize = 10;
+
+pub(crate) struct Shared {
+    pub(crate) keys: Vec<String>,
+    pub(crate) state: Mutex<State>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+type App = AxState<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/v1/invitations",
+            post(create_invitation).get(list_invitations),
+        )
+        .route("/v1/invitations/bulk", post(create_bulk_invitations))
+        .route("/v1/invitations/{id}/revoke", post(revoke_invitation))
+        .route(
+            "/v1/organization_invitations",
+            get(list_instance_org_invitations),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations",
+            post(create_org_invitation).get(list_org_invitations),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/bulk",
+            post(create_org_invitation_bulk),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/pending",
+            get(list_pending_org_invitations),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/{id}",
+            get(get_org_invitation),
+        )
+        .route(
+            "/v1/organizations/{org}/invitations/{id}/revoke",
+            post(revoke_org_invitation),
+        )
+        .route(
+            "/v1/users/{user}/organization_invitations",
+            get(list_user_org_invitations),
+        )
+        .fallback(|| async {
+            clerk_error(
+                StatusCode::NOT_FOUND,
+                "resource_not_found",
+                "not found",
+                "The requested resource was not found.",
+                None,
+            )
+        })
+        .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .with_state(shared)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors, trace ids, authentication
+// ---------------------------------------------------------------------------------------------
+
+fn trace_id() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// An error in Clerk's envelope.
+fn clerk_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    long: &str,
+    meta: Option<Value>,
+) -> Response {
+    let mut err = json!({"message": message, "long_message": long, "code": code});
+    if let Some(meta) = meta {
+        err["meta"] = meta;
+    }
+    let trace = trace_id();
+    let body = json!({"errors": [err], "meta": {}, "clerk_trace_id": trace});
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&trace) {
+        response.headers_mut().insert("clerk-trace-id", v);
+    }
+    response
+}
+
+fn param_error(code: &str, param: &str, long: String) -> Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    clerk_error(
+        status,
+        code,
+        &long,
+        &long,
+        Some(json!({"param_name": param})),
+    )
+}
+
+fn invalid(param: &str) -> Response {
+    param_error(
+        "form_param_value_invalid",
+        param,
+        format!("{param} is invalid"),
+    )
+}
+
+/// Checks the secret key and the API version, and stamps every answer with a trace id.
+async fn guard(AxState(shared): App, request: Request, next: Next) -> Response {
+    let mut response = match check(&shared, request.headers(), request.uri().query()) {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    };
+    let trace = response
+        .headers()
+        .get("clerk-trace-id")
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&trace_id()).unwrap_or(HeaderValue::from_static("0"))
+        });
+    response.headers_mut().insert("clerk-trace-id", trace);
+    response
+}
+
+fn check(shared: &Shared, headers: &HeaderMap, query: Option<&str>) -> Option<Response> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let key_invalid = || {
+        clerk_error(
+            StatusCode::UNAUTHORIZED,
+            "clerk_key_invalid",
+            "Secret Key invalid",
+            "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
+            None,
+        )
+    };
+    let Some(auth) = auth else {
+        return Some(key_invalid());
+    };
+    let Some(key) = auth.strip_prefix("Bearer ") else {
+        return Some(clerk_error(
+            StatusCode::UNAUTHORIZED,
+            "authorization_header_format_invalid",
+            "Invalid Authorization header format",
+            "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'",
+            None,
+        ));
+    };
+    if !shared.keys.iter().any(|k| k == key) {
+        return Some(key_invalid());
+    }
+    let header_version = headers
+        .get("clerk-api-version")
+        .map(|v| v.to_str().unwrap_or("").to_string());
+    let query_version = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "__clerk_api_version")
+            .map(|(_, v)| v.into_owned())
+    });
+    let version_invalid = |long: &str| {
+        Some(clerk_error(
+            StatusCode::BAD_REQUEST,
+            "api_version_invalid",
+            "Invalid API version",
+            long,
+            None,
+        ))
+    };
+    match (header_version, query_version) {
+        (Some(_), Some(_)) => version_invalid(
+            "Set the API version in the Clerk-API-Version header or the __clerk_api_version query parameter, not both.",
+        ),
+        (Some(v), None) | (None, Some(v)) if !KNOWN_VERSIONS.contains(&v.as_str()) => {
+            version_invalid(&format!(
+                "The API version '{}' is invalid.",
+                v.escape_debug()
+            ))
+        }
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+async fn json_body(headers: &HeaderMap, body: Body, required: bool) -> Result<Value, Response> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        clerk_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_body_too_large",
+            "Request body too large",
+            &format!("The request body exceeds the maximum allowed size of {MAX_BODY} bytes."),
+            None,
+        )
+    })?;
+    if bytes.is_empty() && !required {
+        return Ok(Value::Object(Map::new()));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(clerk_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+            "Unsupported content type",
+            "The request body must be JSON, sent with Content-Type: application/json.",
+            None,
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| {
+        clerk_error(
+            StatusCode::BAD_REQUEST,
+            "request_body_invalid",
+            "Request body invalid",
+            "The request body is not valid JSON.",
+            None,
+        )
+    })
+}
+
+struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+    prefix: String,
+}
+
+impl<'a> Fields<'a> {
+    fn new(v: &'a Value, allowed: &[&str], prefix: String) -> Result<Self, Response> {
+        let obj = v.as_object().ok_or_else(|| {
+            clerk_error(
+                StatusCode::BAD_REQUEST,
+                "request_body_invalid",
+                "Request body invalid",
+                "The request body must be a JSON object.",
+                None,
+            )
+        })?;
+        if let Some(unknown) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let p = format!("{prefix}{unknown}");
+            return Err(param_error(
+                "form_param_unknown",
+                &p,
+                format!("{p} is not a valid parameter for this request."),
+            ));
+        }
+        Ok(Fields { obj, prefix })
+    }
+
+    fn name(&self, field: &str) -> String {
+        format!("{}{field}", self.prefix)
+    }
+
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        self.obj.get(field).filter(|v| !v.is_null())
+    }
+
+    fn email(&self) -> Result<String, Response> {
+        let name = self.name("email_address");
+        match self.get("email_address") {
+            None => Err(param_error(
+                "form_param_missing",
+                &name,
+                format!("{name} must be included."),
+            )),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(param_error(
+                "form_param_missing",
+                &name,
+                format!("{name} must be included."),
+            )),
+            Some(Value::String(s)) if crate::validate::email(&name, s).is_ok() => {
+                Ok(s.trim().to_lowercase())
+            }
+            Some(_) => Err(param_error(
+                "form_param_format_invalid",
+                &name,
+                format!("{name} must be a valid email address."),
+            )),
+        }
+    }
+
+    fn string(&self, field: &str) -> Result<Option<String>, Response> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(invalid(&self.name(field))),
+        }
+    }
+
+    fn required_string(&self, field: &str) -> Result<String, Response> {
+        match self.string(field)? {
+            Some(s) if !s.trim().is_empty() => Ok(s),
+            _ => {
+                let n = self.name(field);
+                Err(param_error(
+                    "form_param_missing",
+                    &n,
+                    format!("{n} must be included."),
+                ))
+            }
+        }
+    }
+
+    fn boolean(&self, field: &str, default: bool) -> Result<bool, Response> {
+        match self.get(field) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(invalid(&self.name(field))),
+        }
+    }
+
+    fn metadata(&self, field: &str) -> Result<Map<String, Value>, Response> {
+        match self.get(field) {
+            None => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(invalid(&self.name(field))),
+        }
+    }
+
+    fn expires_in_days(&self) -> Result<Option<i64>, Response> {
+        match self.get("expires_in_days") {
+            None => Ok(None),
+            Some(v) => match v.as_i64() {
+                Some(d) if (1..=365).contains(&d) => Ok(Some(d)),
+                _ => Err(invalid(&self.name("expires_in_days"))),
+            },
+        }
+    }
+}
+
+struct ListQuery {
+    statuses: Vec<String>,
+    query: Option<String>,
+    email_address: Option<String>,
+    order_by: (String, bool),
+    paginated: bool,
+    limit: usize,
+    offset: usize,
+}
+
+fn parse_query(raw: Option<String>, allowed_order: &[&str]) -> Result<ListQuery, Response> {
+    let mut q = ListQuery {
+        statuses: Vec::new(),
+        query: None,
+        email_address: None,
+        order_by: ("created_at".into(), true),
+        paginated: false,
+        limit: 10,
+        offset: 0,
+    };
+    let raw = raw.unwrap_or_default();
+    for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+        match &*k {
+            "status" => {
+                if !["pending", "accepted", "revoked", "expired"].contains(&&*v) {
+                    return Err(param_error(
+                        "form_param_value_invalid",
+                        "status",
+                        "status must be one of pending, accepted, revoked, expired".into(),
+                    ));
+                }
+                q.statuses.push(v.into_owned());
+            }
+            "query" => q.query = Some(v.to_lowercase()),
+            "email_address" => q.email_address = Some(v.to_lowercase()),
+            "order_by" => {
+                let (desc, field) = match v.strip_prefix('-') {
+                    Some(f) => (true, f),
+                    None => (false, v.strip_prefix('+').unwrap_or(&v)),
+                };
+                if !allowed_order.contains(&field) {
+                    return Err(param_error(
+                        "form_param_value_invalid",
+                        "order_by",
+                        format!(
+                            "order_by must be one of {}, optionally prefixed with + or -",
+                            allowed_order.join(", ")
+                        ),
+                    ));
+                }
+                q.order_by = (field.to_string(), desc);
+            }
+            "paginated" => q.paginated = v == "true",
+            "limit" => match v.parse::<usize>() {
+                Ok(l) if (1..=500).contains(&l) => q.limit = l,
+                _ => {
+                    return Err(param_error(
+                        "form_param_value_invalid",
+                        "limit",
+                        "limit must be between 1 and 500".into(),
+                    ));
+                }
+            },
+            "offset" => match v.parse::<usize>() {
+                Ok(o) => q.offset = o,
+                _ => {
+                    return Err(param_error(
+                        "form_param_value_invalid",
+                        "offset",
+                        "offset must be 0 or greater".into(),
+                    ));
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+fn ok(v: Value) -> Response {
+    (StatusCode::OK, axum::Json(v)).into_response()
+}
+
+fn not_found(what: &str, id: &str) -> Response {
+    let long = format!("No {what} was found with id {id}.");
+    clerk_error(
+        StatusCode::NOT_FOUND,
+        "resource_not_found",
+        "not found",
+        &long,
+        None,
+    )
+}
+
+fn compare<T: Ord>(a: T, b: T, desc: bool) -> Ordering {
+    if desc { b.cmp(&a) } else { a.cmp(&b) }
+}
+
+fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
+    let total = items.len();
+    (
+        items.into_iter().skip(q.offset).take(q.limit).collect(),
+        total,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Application invitations
+// ---------------------------------------------------------------------------------------------
+
+const APP_FIELDS: [&str; 7] = [
+    "email_address",
+    "public_metadata",
+    "redirect_url",
+    "notify",
+    "ignore_existing",
+    "expires_in_days",
+    "template_slug",
+];
+
+struct NewApp {
+    email: String,
+    metadata: Map<String, Value>,
+    notify: bool,
+    ignore_existing: bool,
+    days: Option<i64>,
+}
+
+fn parse_app(v: &Value, prefix: String) -> Result<NewApp, Response> {
+    let f = Fields::new(v, &APP_FIELDS, prefix)?;
+    let email = f.email()?;
+    let metadata = f.metadata("public_metadata")?;
+    f.string("redirect_url")?;
+    if let Some(slug) = f.string("template_slug")?
+        && slug != "invitation"
+        && slug != "waitlist_invitation"
+    {
+        return Err(invalid(&f.name("template_slug")));
+    }
+    Ok(NewApp {
+        email,
+        metadata,
+        notify: f.boolean("notify", true)?,
+        ignore_existing: f.boolean("ignore_existing", false)?,
+        days: f.expires_in_days()?,
+    })
+}
+
+fn duplicate(emails: &[String]) -> Response {
+    let long = format!(
+        "There are already pending invitations for the following email addresses: {}",
+        emails.join(", ")
+    );
+    clerk_error(
+        StatusCode::BAD_REQUEST,
+        "duplicate_record",
+        "duplicate record",
+        &long,
+        Some(json!({"email_addresses": emails})),
+    )
+}
+
+fn identifier_exists(param: &str) -> Response {
+    clerk_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_identifier_exists",
+        "That email address is taken. Please try another.",
+        "That email address is taken. Please try another.",
+        Some(json!({"param_name": param})),
+    )
+}
+
+fn has_live_invitation(s: &State, email: &str) -> bool {
+    s.invitations.iter().any(|i| {
+        i.email_address == email
+            && matches!(
+                s.effective_status(&i.status, i.expires_at),
+                "pending" | "accepted"
+            )
+    })
+}
+
+fn store_app(s: &mut State, n: NewApp) -> StoredInvitation {
+    let now = s.now_ms();
+    let inv = StoredInvitation {
+        id: s.new_id("inv_"),
+        email_address: n.email,
+        public_metadata: n.metadata,
+        status: "pending".into(),
+        expires_at: s.expiry(now, n.days),
+        created_at: now,
+        updated_at: now,
+        notify: n.notify,
+    };
+    s.invitations.push(inv.clone());
+    inv
+}
+
+async fn create_invitation(AxState(shared): App, headers: HeaderMap, body: Body) -> Response {
+    let v = match json_body(&headers, body, true).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let n = match parse_app(&v, String::new()) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let mut s = shared.state();
+    if !n.ignore_existing {
+        if s.user_by_email(&n.email).is_some() {
+            return identifier_exists("email_address");
+        }
+        if has_live_invitation(&s, &n.email) {
+            return duplicate(std::slice::from_ref(&n.email));
+        }
+    }
+    let inv = store_app(&mut s, n);
+    ok(s.invitation_json(&inv, true))
+}
+
+async fn create_bulk_invitations(AxState(shared): App, headers: HeaderMap, body: Body) -> Response {
+    let v = match json_body(&headers, body, true).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(items) = v.as_array() else {
+        return clerk_error(
+            StatusCode::BAD_REQUEST,
+            "request_body_invalid",
+            "Request body invalid",
+            "The request body must be a JSON array.",
+            None,
+        );
+    };
+    if items.is_empty() {
+        return param_error(
+            "form_param_missing",
+            "invitations",
+            "At least one invitation must be included.".into(),
+        );
+    }
+    if items.len() > MAX_BULK {
+        return clerk_error(
+            StatusCode::BAD_REQUEST,
+            "bulk_size_exceeded",
+            "bulk size exceeded",
+            "Parameters exceed the maximum allowed bulk processing size of 10.",
+            None,
+        );
+    }
+    let mut parsed = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match parse_app(item, format!("[{i}].")) {
+            Ok(n) => parsed.push(n),
+            Err(r) => return r,
+        }
+    }
+    let mut s = shared.state();
+    // Existing users are refused even with ignore_existing.
+    if let Some(i) = parsed
+        .iter()
+        .position(|n| s.user_by_email(&n.email).is_some())
+    {
+        return identifier_exists(&format!("[{i}].email_address"));
+    }
+    let mut dups: Vec<String> = Vec::new();
+    for (i, n) in parsed.iter().enumerate() {
+        let repeated = parsed[..i].iter().any(|p| p.email == n.email);
+        if !n.ignore_existing
+            && (repeated || has_live_invitation(&s, &n.email))
+            && !dups.contains(&n.email)
+        {
+            dups.push(n.email.clone());
+        }
+    }
+    if !dups.is_empty() {
+        return duplicate(&dups);
+    }
+    let created: Vec<Value> = parsed
+        .into_iter()
+        .map(|n| {
+            let inv = store_app(&mut s, n);
+            s.invitation_json(&inv, true)
+        })
+        .collect();
+    ok(Value::Array(created))
+}
+
+async fn list_invitations(AxState(shared): App, RawQuery(raw): RawQuery) -> Response {
+    let q = match parse_query(raw, &["created_at", "email_address", "expires_at"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let s = shared.state();
+    let mut items: Vec<(usize, &StoredInvitation, &'static str)> = s
+        .invitations
+        .iter()
+        .enumerate()
+        .map(|(i, inv)| (i, inv, s.effective_status(&inv.status, inv.expires_at)))
+        .filter(|(_, inv, status)| {
+            let status_ok = if q.statuses.is_empty() {
+                *status != "revoked"
+            } else {
+                q.statuses.iter().any(|s| s == status)
+            };
+            let query_ok = q.query.as_ref().is_none_or(|needle| {
+                inv.email_address.contains(needle.as_str())
+                    || inv.id.to_lowercase().contains(needle.as_str())
+            });
+            status_ok && query_ok
+        })
+        .collect();
+    let (field, desc) = (&q.order_by.0, q.order_by.1);
+    items.sort_by(|a, b| {
+        let primary = match field.as_str() {
+            "email_address" => compare(&a.1.email_address, &b.1.email_address, desc),
+            "expires_at" => compare(a.1.expires_at, b.1.expires_at, desc),
+            _ => compare(a.1.created_at, b.1.created_at, desc),
+        };
+        primary.then_with(|| compare(a.0, b.0, desc))
+    });
+    let (items, total) = page(items, &q);
+    let data: Vec<Value> = items
+        .into_iter()
+        .map(|(_, inv, _)| s.invitation_json(inv, false))
+        .collect();
+    if q.paginated {
+        ok(json!({"data": data, "total_count": total}))
+    } else {
+        ok(Value::Array(data))
+    }
+}
+
+async fn revoke_invitation(AxState(shared): App, Path(id): Path<String>) -> Response {
+    let mut s = shared.state();
+    let now = s.now_ms();
+    let Some(idx) = s.invitations.iter().position(|i| i.id == id) else {
+        return not_found("invitation", &id);
+    };
+    match s.invitations[idx].status.as_str() {
+        "revoked" => {
+            return clerk_error(
+                StatusCode::BAD_REQUEST,
+                "invitation_already_revoked",
+                "already revoked",
+                "Invitation is already revoked.",
+                None,
+            );
+        }
+        "accepted" => {
+            return clerk_error(
+                StatusCode::BAD_REQUEST,
+                "invitation_already_accepted",
+                "already accepted",
+                "Invitation is already accepted, try signing in instead.",
+                None,
+            );
+        }
+        _ => {}
+    }
+    let inv = &mut s.invitations[idx];
+    inv.status = "revoked".into();
+    inv.updated_at = now;
+    let inv = inv.clone();
+    ok(s.invitation_json(&inv, false))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organization invitations
+// ---------------------------------------------------------------------------------------------
+
+const ORG_FIELDS: [&str; 8] = [
+    "email_address",
+    "role",
+    "inviter_user_id",
+    "public_metadata",
+    "private_metadata",
+    "redirect_url",
+    "expires_in_days",
+    "notify",
+];
+
+struct NewOrg {
+    email: String,
+    role: String,
+    inviter: Option<String>,
+    public: Map<String, Value>,
+    private: Map<String, Value>,
+    days: Option<i64>,
+}
+
+fn parse_org(v: &Value, prefix: String) -> Result<NewOrg, Response> {
+    let f = Fields::new(v, &ORG_FIELDS, prefix)?;
+    let n = NewOrg {
+        email: f.email()?,
+        role: f.required_string("role")?,
+        inviter: f.string("inviter_user_id")?,
+        public: f.metadata("public_metadata")?,
+        private: f.metadata("private_metadata")?,
+        days: f.expires_in_days()?,
+    };
+    f.string("redirect_url")?;
+    f.boolean("notify", true)?;
+    Ok(n)
+}
+
+fn forbidden(code: &str, long: &str, meta: Option<Value>) -> Response {
+    clerk_error(StatusCode::FORBIDDEN, code, long, long, meta)
+}
+
+/// The acting user (inviter or revoker) must be a member allowed to manage members.
+fn check_actor(s: &State, org: &str, user: Option<&str>) -> Result<(), Response> {
+    let Some(user) = user else { return Ok(()) };
+    let o = &s.organizations[org];
+    let Some(role) = o.members.get(user) else {
+        return Err(forbidden(
+            "not_a_member_in_organization",
+            "Only organization members can perform this action.",
+            None,
+        ));
+    };
+    if !o.roles.get(role).copied().unwrap_or(false) {
+        return Err(forbidden(
+            "missing_organization_permission",
+            "You do not have the permission to perform this action.",
+            Some(json!({"permissions": ["org:sys_memberships:manage"]})),
+        ));
+    }
+    Ok(())
+}
+
+fn pending_org_invitation(s: &State, org: &str, email: &str) -> Option<usize> {
+    s.org_invitations.iter().position(|i| {
+        i.organization_id == org
+            && i.email_address == email
+            && s.effective_status(&i.status, i.expires_at) == "pending"
+    })
+}
+
+/// Checks one organization invitation; `Ok(Some(idx))` when a pending one exists already.
+fn check_org_invite(
+    s: &State,
+    org: &str,
+    n: &NewOrg,
+    extra_pending: usize,
+) -> Result<Option<usize>, Response> {
+    let o = &s.organizations[org];
+    if !o.roles.contains_key(&n.role) {
+        return Err(clerk_error(
+            StatusCode::NOT_FOUND,
+            "resource_not_found",
+            "Organization role not found",
+            "Organization role not found",
+            Some(json!({"param_name": "role"})),
+        ));
+    }
+    check_actor(s, org, n.inviter.as_deref())?;
+    if let Some(user) = s.user_by_email(&n.email)
+        && o.members.contains_key(&user.id)
+    {
+        let long = "The user is already a member of the organization.";
+        return Err(clerk_error(
+            StatusCode::BAD_REQUEST,
+            "already_a_member_in_organization",
+            long,
+            long,
+            None,
+        ));
+    }
+    if let Some(idx) = pending_org_invitation(s, org, &n.email) {
+        return Ok(Some(idx));
+    }
+    if let Some(max) = o.max_memberships {
+        let pending = s
+            .org_invitations
+            .iter()
+            .filter(|i| {
+                i.organization_id == org && s.effective_status(&i.status, i.expires_at) == "pending"
+            })
+            .count();
+        if o.members.len() + pending + extra_pending >= max as usize {
+            return Err(forbidden(
+                "organization_membership_quota_exceeded",
+                "You have reached your limit of organization memberships, including outstanding invitations.",
+                None,
+            ));
+        }
+    }
+    Ok(None)
+}
+
+fn store_org(s: &mut State, org: &str, n: NewOrg) -> StoredOrganizationInvitation {
+    let now = s.now_ms();
+    let inv = StoredOrganizationInvitation {
+        id: s.new_id("orginv_"),
+        organization_id: org.to_string(),
+        email_address: n.email,
+        role: n.role,
+        inviter_id: n.inviter,
+        status: "pending".into(),
+        public_metadata: n.public,
+        private_metadata: n.private,
+        expires_at: s.expiry(now, n.days),
+        created_at: now,
+        updated_at: now,
+    };
+    s.org_invitations.push(inv.clone());
+    inv
+}
+
+async fn create_org_invitation(
+    AxState(shared): App,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !shared.state().organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    let v = match json_body(&headers, body, true).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let n = match parse_org(&v, String::new()) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let mut s = shared.state();
+    if !s.organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    match check_org_invite(&s, &org, &n, 0) {
+        Err(r) => r,
+        Ok(Some(existing)) => {
+            // A second invitation to a pending address returns the existing one.
+            let inv = s.org_invitations[existing].clone();
+            ok(s.org_invitation_json(&inv, false))
+        }
+        Ok(None) => {
+            let inv = store_org(&mut s, &org, n);
+            ok(s.org_invitation_json(&inv, false))
+        }
+    }
+}
+
+async fn create_org_invitation_bulk(
+    AxState(shared): App,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !shared.state().organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    let v = match json_body(&headers, body, true).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(items) = v.as_array() else {
+        return clerk_error(
+            StatusCode::BAD_REQUEST,
+            "request_body_invalid",
+            "Request body invalid",
+            "The request body must be a JSON array.",
+            None,
+        );
+    };
+    if items.is_empty() {
+        return param_error(
+            "form_param_missing",
+            "invitations",
+            "At least one invitation must be included.".into(),
+        );
+    }
+    if items.len() > MAX_BULK {
+        return clerk_error(
+            StatusCode::BAD_REQUEST,
+            "bulk_size_exceeded",
+            "bulk size exceeded",
+            "Parameters exceed the maximum allowed bulk processing size of 10.",
+            None,
+        );
+    }
+    let mut parsed = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match parse_org(item, format!("[{i}].")) {
+            Ok(n) => parsed.push(n),
+            Err(r) => return r,
+        }
+    }
+    let mut s = shared.state();
+    let mut plan = Vec::with_capacity(parsed.len());
+    let mut new_count = 0;
+    for n in &parsed {
+        match check_org_invite(&s, &org, n, new_count) {
+            Err(r) => return r,
+            Ok(existing) => {
+                if existing.is_none() {
+                    new_count += 1;
+                }
+                plan.push(existing);
+            }
+        }
+    }
+    let mut data = Vec::with_capacity(parsed.len());
+    for (n, existing) in parsed.into_iter().zip(plan) {
+        let inv = match existing.or_else(|| pending_org_invitation(&s, &org, &n.email)) {
+            Some(idx) => s.org_invitations[idx].clone(),
+            None => store_org(&mut s, &org, n),
+        };
+        data.push(s.org_invitation_json(&inv, false));
+    }
+    let total = data.len();
+    ok(json!({"data": data, "total_count": total}))
+}
+
+fn org_list(
+    s: &State,
+    q: &ListQuery,
+    filter: impl Fn(&StoredOrganizationInvitation) -> bool,
+    with_org: bool,
+) -> Response {
+    let mut items: Vec<(usize, &StoredOrganizationInvitation)> = s
+        .org_invitations
+        .iter()
+        .enumerate()
+        .filter(|(_, inv)| {
+            let status = s.effective_status(&inv.status, inv.expires_at);
+            (q.statuses.is_empty() || q.statuses.iter().any(|s| s == status))
+                && q.email_address
+                    .as_ref()
+                    .is_none_or(|e| &inv.email_address == e)
+                && q.query
+                    .as_ref()
+                    .is_none_or(|needle| inv.email_address.contains(needle.as_str()))
+                && filter(inv)
+        })
+        .collect();
+    let desc = q.order_by.1;
+    items.sort_by(|a, b| {
+        let primary = if q.order_by.0 == "email_address" {
+            compare(&a.1.email_address, &b.1.email_address, desc)
+        } else {
+            compare(a.1.created_at, b.1.created_at, desc)
+        };
+        primary.then_with(|| compare(a.0, b.0, desc))
+    });
+    let (items, total) = page(items, q);
+    let data: Vec<Value> = items
+        .into_iter()
+        .map(|(_, inv)| s.org_invitation_json(inv, with_org))
+        .collect();
+    ok(json!({"data": data, "total_count": total}))
+}
+
+async fn list_org_invitations(
+    AxState(shared): App,
+    Path(org): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = match parse_query(raw, &["created_at", "email_address"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let s = shared.state();
+    if !s.organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    org_list(&s, &q, |i| i.organization_id == org, false)
+}
+
+async fn list_pending_org_invitations(
+    AxState(shared): App,
+    Path(org): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut q = match parse_query(raw, &["created_at"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    q.statuses = vec!["pending".into()];
+    q.email_address = None;
+    q.query = None;
+    let s = shared.state();
+    if !s.organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    org_list(&s, &q, |i| i.organization_id == org, false)
+}
+
+async fn list_instance_org_invitations(AxState(shared): App, RawQuery(raw): RawQuery) -> Response {
+    let mut q = match parse_query(raw, &["created_at", "email_address"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    q.email_address = None;
+    let s = shared.state();
+    org_list(&s, &q, |_| true, true)
+}
+
+async fn list_user_org_invitations(
+    AxState(shared): App,
+    Path(user): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut q = match parse_query(raw, &["created_at"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    if q.statuses.len() > 1 {
+        return param_error(
+            "form_param_value_invalid",
+            "status",
+            "status takes a single value".into(),
+        );
+    }
+    let s = shared.state();
+    let Some(email) = s.user(&user).map(|u| u.email.clone()) else {
+        return not_found("user", &user);
+    };
+    q.query = None;
+    q.email_address = Some(email);
+    org_list(&s, &q, |_| true, true)
+}
+
+async fn get_org_invitation(
+    AxState(shared): App,
+    Path((org, id)): Path<(String, String)>,
+) -> Response {
+    let s = shared.state();
+    if !s.organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    match s
+        .org_invitations
+        .iter()
+        .find(|i| i.id == id && i.organization_id == org)
+    {
+        Some(inv) => ok(s.org_invitation_json(inv, false)),
+        None => not_found("organization invitation", &id),
+    }
+}
+
+async fn revoke_org_invitation(
+    AxState(shared): App,
+    Path((org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !shared.state().organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    let v = match json_body(&headers, body, false).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let requester = match Fields::new(&v, &["requesting_user_id"], String::new())
+        .and_then(|f| f.string("requesting_user_id"))
+    {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let mut s = shared.state();
+    if !s.organizations.contains_key(&org) {
+        return not_found("organization", &org);
+    }
+    if let Err(r) = check_actor(&s, &org, requester.as_deref()) {
+        return r;
+    }
+    let now = s.now_ms();
+    let idx = s.org_invitations.iter().position(|i| {
+        i.id == id
+            && i.organization_id == org
+            && s.effective_status(&i.status, i.expires_at) == "pending"
+    });
+    let Some(idx) = idx else {
+        let long = "The organization invitation is not in the 'pending' status.";
+        return clerk_error(
+            StatusCode::NOT_FOUND,
+            "organization_invitation_not_pending",
+            long,
+            long,
+            None,
+        );
+    };
+    let inv = &mut s.org_invitations[idx];
+    inv.status = "revoked".into();
+    inv.updated_at = now;
+    let inv = inv.clone();
+    ok(s.org_invitation_json(&inv, false))
+}

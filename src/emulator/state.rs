@@ -1,0 +1,314 @@
+//! The emulator's stored state and the service's rules.
+
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// Default validity of an invitation, in days.
+pub(crate) const DEFAULT_EXPIRY_DAYS: i64 = 30;
+
+/// An application invitation as the emulator stores it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StoredInvitation {
+    /// `inv_…`
+    pub id: String,
+    /// Lower-cased address.
+    pub email_address: String,
+    /// Public metadata.
+    pub public_metadata: Map<String, Value>,
+    /// `pending`, `accepted` or `revoked` (`expired` is derived from `expires_at`).
+    pub status: String,
+    /// Unix ms.
+    pub expires_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+    /// Whether Clerk would have emailed it.
+    pub notify: bool,
+}
+
+/// An organization invitation as the emulator stores it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StoredOrganizationInvitation {
+    /// `orginv_…`
+    pub id: String,
+    /// The organization.
+    pub organization_id: String,
+    /// Lower-cased address.
+    pub email_address: String,
+    /// Role key.
+    pub role: String,
+    /// Inviting user, if any.
+    pub inviter_id: Option<String>,
+    /// `pending`, `accepted` or `revoked` (`expired` is derived from `expires_at`).
+    pub status: String,
+    /// Public metadata.
+    pub public_metadata: Map<String, Value>,
+    /// Private metadata.
+    pub private_metadata: Map<String, Value>,
+    /// Unix ms.
+    pub expires_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) first_name: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Organization {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) slug: String,
+    pub(crate) max_memberships: Option<u32>,
+    /// role key -> may manage members
+    pub(crate) roles: BTreeMap<String, bool>,
+    /// user id -> role
+    pub(crate) members: BTreeMap<String, String>,
+}
+
+#[derive(Default, Debug)]
+pub(crate) struct State {
+    pub(crate) clock_offset_ms: i64,
+    pub(crate) invitations: Vec<StoredInvitation>,
+    pub(crate) org_invitations: Vec<StoredOrganizationInvitation>,
+    pub(crate) users: Vec<User>,
+    pub(crate) organizations: HashMap<String, Organization>,
+    seq: u64,
+}
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+impl State {
+    pub(crate) fn now_ms(&self) -> i64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        now.saturating_add(self.clock_offset_ms)
+    }
+
+    /// `prefix` + 27 base62 characters, unique within the emulator.
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
+        self.seq += 1;
+        let mut id = String::with_capacity(prefix.len() + 27);
+        id.push_str(prefix);
+        // 8 characters of sequence keep ids unique; the rest is random.
+        let mut n = self.seq;
+        let mut seq_part = [b'0'; 8];
+        for slot in seq_part.iter_mut().rev() {
+            *slot = BASE62[(n % 62) as usize];
+            n /= 62;
+        }
+        for _ in 0..19 {
+            id.push(BASE62[fastrand::usize(..BASE62.len())] as char);
+        }
+        id.push_str(std::str::from_utf8(&seq_part).unwrap_or("00000000"));
+        id
+    }
+
+    pub(crate) fn add_user(&mut self, id: &str, email: &str) {
+        self.users.push(User {
+            id: id.to_string(),
+            email: email.to_lowercase(),
+            first_name: None,
+        });
+    }
+
+    pub(crate) fn user_by_email(&self, email: &str) -> Option<&User> {
+        let email = email.to_lowercase();
+        self.users.iter().find(|u| u.email == email)
+    }
+
+    pub(crate) fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub(crate) fn add_organization(&mut self, id: &str, name: &str, slug: &str, max: Option<u32>) {
+        let roles = [
+            ("org:admin".to_string(), true),
+            ("org:member".to_string(), false),
+        ]
+        .into_iter()
+        .collect();
+        self.organizations.insert(
+            id.to_string(),
+            Organization {
+                id: id.to_string(),
+                name: name.to_string(),
+                slug: slug.to_string(),
+                max_memberships: max,
+                roles,
+                members: BTreeMap::new(),
+            },
+        );
+    }
+
+    pub(crate) fn add_role(&mut self, org: &str, role: &str, manage: bool) {
+        if let Some(o) = self.organizations.get_mut(org) {
+            o.roles.insert(role.to_string(), manage);
+        }
+    }
+
+    pub(crate) fn add_membership(&mut self, org: &str, user: &str, role: &str) {
+        if let Some(o) = self.organizations.get_mut(org) {
+            o.members.insert(user.to_string(), role.to_string());
+        }
+    }
+
+    /// The status as the service reports it: `expired` once `expires_at` has passed.
+    pub(crate) fn effective_status(&self, status: &str, expires_at: i64) -> &'static str {
+        match status {
+            "pending" if expires_at <= self.now_ms() => "expired",
+            "pending" => "pending",
+            "accepted" => "accepted",
+            "revoked" => "revoked",
+            _ => "pending",
+        }
+    }
+
+    pub(crate) fn invitation_json(&self, inv: &StoredInvitation, with_url: bool) -> Value {
+        let status = self.effective_status(&inv.status, inv.expires_at);
+        let mut v = json!({
+            "object": "invitation",
+            "id": inv.id,
+            "email_address": inv.email_address,
+            "public_metadata": inv.public_metadata,
+            "status": status,
+            "expires_at": inv.expires_at,
+            "created_at": inv.created_at,
+            "updated_at": inv.updated_at,
+        });
+        if status == "revoked" {
+            v["revoked"] = json!(true);
+        }
+        if with_url {
+            v["url"] = json!(format!(
+                "https://accounts.emulator.invalid/v1/tickets/accept?ticket={}",
+                inv.id
+            ));
+        }
+        v
+    }
+
+    pub(crate) fn org_invitation_json(
+        &self,
+        inv: &StoredOrganizationInvitation,
+        with_org: bool,
+    ) -> Value {
+        let org = self.organizations.get(&inv.organization_id);
+        let role_name = role_name(&inv.role);
+        let inviter = inv
+            .inviter_id
+            .as_deref()
+            .and_then(|id| self.user(id))
+            .map(|u| {
+                json!({
+                    "user_id": u.id,
+                    "first_name": u.first_name,
+                    "last_name": null,
+                    "image_url": "https://img.clerk.com/emulator",
+                    "has_image": false,
+                    "identifier": u.email,
+                })
+            });
+        let mut v = json!({
+            "object": "organization_invitation",
+            "id": inv.id,
+            "email_address": inv.email_address,
+            "role": inv.role,
+            "role_name": role_name,
+            "organization_id": inv.organization_id,
+            "inviter_id": inv.inviter_id,
+            "public_inviter_data": inviter,
+            "status": self.effective_status(&inv.status, inv.expires_at),
+            "public_metadata": inv.public_metadata,
+            "private_metadata": inv.private_metadata,
+            "url": null,
+            "expires_at": inv.expires_at,
+            "created_at": inv.created_at,
+            "updated_at": inv.updated_at,
+        });
+        if with_org && let Some(o) = org {
+            v["public_organization_data"] = json!({
+                "id": o.id,
+                "name": o.name,
+                "slug": o.slug,
+                "image_url": "https://img.clerk.com/emulator-org",
+                "has_image": false,
+            });
+        }
+        v
+    }
+
+    pub(crate) fn accept_invitation(&mut self, id: &str) -> Option<String> {
+        let now = self.now_ms();
+        let idx = self
+            .invitations
+            .iter()
+            .position(|i| i.id == id && i.status == "pending" && i.expires_at > now)?;
+        let email = self.invitations[idx].email_address.clone();
+        self.invitations[idx].status = "accepted".into();
+        self.invitations[idx].updated_at = now;
+        Some(self.ensure_user(&email))
+    }
+
+    pub(crate) fn accept_org_invitation(&mut self, id: &str) -> Option<String> {
+        let now = self.now_ms();
+        let idx = self
+            .org_invitations
+            .iter()
+            .position(|i| i.id == id && i.status == "pending" && i.expires_at > now)?;
+        let (email, org, role) = {
+            let inv = &mut self.org_invitations[idx];
+            inv.status = "accepted".into();
+            inv.updated_at = now;
+            (
+                inv.email_address.clone(),
+                inv.organization_id.clone(),
+                inv.role.clone(),
+            )
+        };
+        let user = self.ensure_user(&email);
+        self.add_membership(&org, &user, &role);
+        Some(user)
+    }
+
+    fn ensure_user(&mut self, email: &str) -> String {
+        if let Some(u) = self.user_by_email(email) {
+            return u.id.clone();
+        }
+        let id = self.new_id("user_");
+        self.add_user(&id, email);
+        id
+    }
+
+    pub(crate) fn expiry(&self, now: i64, days: Option<i64>) -> i64 {
+        now + days.unwrap_or(DEFAULT_EXPIRY_DAYS) * DAY_MS
+    }
+}
+
+/// `org:member` -> `Member`, `org:billing_manager` -> `Billing Manager`.
+pub(crate) fn role_name(role: &str) -> String {
+    let key = role.strip_prefix("org:").unwrap_or(role);
+    key.split(['_', '-', ' '])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
