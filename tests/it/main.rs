@@ -3,6 +3,8 @@
 mod support;
 
 mod decoding;
+#[cfg(feature = "emulator")]
+mod emulator;
 mod errors;
 mod operations;
 mod spec_coverage;

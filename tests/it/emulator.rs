@@ -1,0 +1,419 @@
+//! Contract tests of the facade against the emulator.
+
+use clerk_invitations::emulator::Emulator;
+use clerk_invitations::{
+    Clerk, ErrorKind, InvitationStatus, NewInvitation, NewOrganizationInvitation,
+};
+use futures_util::TryStreamExt;
+use std::time::Duration;
+
+async fn setup() -> (Emulator, Clerk) {
+    let emulator = Emulator::start().await.unwrap();
+    emulator.seed_organization("org_1", "Acme", "acme", None);
+    emulator.seed_user("user_admin", "admin@acme.test");
+    emulator.seed_user("user_member", "member@acme.test");
+    emulator.seed_membership("org_1", "user_admin", "org:admin");
+    emulator.seed_membership("org_1", "user_member", "org:member");
+    let clerk = emulator.client().unwrap();
+    (emulator, clerk)
+}
+
+#[tokio::test]
+async fn application_invitation_lifecycle() {
+    let (emu, clerk) = setup().await;
+    let inv = clerk.invitations().create("Ada@Example.com").await.unwrap();
+    assert!(
+        inv.id.starts_with("inv_") && inv.id.len() == 4 + 27,
+        "{}",
+        inv.id
+    );
+    assert!(inv.url.is_some(), "url only in the create response");
+    assert_eq!(inv.revoked, None);
+    assert_eq!(inv.expires_at, Some(inv.created_at + 30 * 24 * 3600 * 1000));
+    assert!(inv.created_at > 1_600_000_000_000, "milliseconds");
+
+    let dup = clerk
+        .invitations()
+        .create("ada@example.com")
+        .await
+        .unwrap_err();
+    assert_eq!(dup.status(), Some(400));
+    assert!(dup.is_duplicate());
+    assert_eq!(
+        dup.api_errors()[0].meta["email_addresses"][0],
+        "ada@example.com"
+    );
+    assert!(dup.trace_id().is_some());
+
+    let page = clerk.invitations().list().await.unwrap();
+    assert_eq!(page.total_count, Some(1));
+    assert_eq!(page.data[0].url, None);
+
+    let revoked = clerk.invitations().revoke(&inv.id).await.unwrap();
+    assert_eq!(revoked.status, InvitationStatus::Revoked);
+    assert_eq!(revoked.revoked, Some(true));
+    assert!(revoked.updated_at >= inv.updated_at);
+
+    let again = clerk.invitations().revoke(&inv.id).await.unwrap_err();
+    assert_eq!(again.code(), Some("invitation_already_revoked"));
+    // Revoked invitations are left out of unfiltered lists.
+    assert_eq!(
+        clerk.invitations().list().await.unwrap().total_count,
+        Some(0)
+    );
+    let with_revoked = clerk
+        .invitations()
+        .list()
+        .status(InvitationStatus::Revoked)
+        .await
+        .unwrap();
+    assert_eq!(with_revoked.data.len(), 1);
+    assert_eq!(emu.invitations().len(), 1);
+}
+
+#[tokio::test]
+async fn existing_users_accepted_and_expired_invitations() {
+    let (emu, clerk) = setup().await;
+    let taken = clerk
+        .invitations()
+        .create("admin@acme.test")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (taken.status(), taken.code()),
+        (Some(422), Some("form_identifier_exists"))
+    );
+
+    let inv = clerk
+        .invitations()
+        .create("new@acme.test")
+        .expires_in_days(1)
+        .await
+        .unwrap();
+    emu.accept_invitation(&inv.id).unwrap();
+    let err = clerk.invitations().revoke(&inv.id).await.unwrap_err();
+    assert_eq!(err.code(), Some("invitation_already_accepted"));
+
+    let later = clerk
+        .invitations()
+        .create("later@acme.test")
+        .expires_in_days(1)
+        .await
+        .unwrap();
+    emu.advance_clock(Duration::from_secs(2 * 24 * 3600));
+    let expired = clerk
+        .invitations()
+        .list()
+        .status(InvitationStatus::Expired)
+        .await
+        .unwrap();
+    assert_eq!(expired.data.len(), 1);
+    assert_eq!(expired.data[0].id, later.id);
+    // An expired invitation does not block a new one.
+    clerk.invitations().create("later@acme.test").await.unwrap();
+}
+
+#[tokio::test]
+async fn bulk_is_all_or_nothing() {
+    let (emu, clerk) = setup().await;
+    clerk.invitations().create("b@x.test").await.unwrap();
+    let err = clerk
+        .invitations()
+        .create_bulk([
+            NewInvitation::new("a@x.test"),
+            NewInvitation::new("b@x.test"),
+        ])
+        .await
+        .unwrap_err();
+    assert!(err.is_duplicate());
+    assert_eq!(
+        emu.invitations().len(),
+        1,
+        "nothing created by the failed bulk"
+    );
+    let created = clerk
+        .invitations()
+        .create_bulk((0..10).map(|i| NewInvitation::new(format!("u{i}@x.test"))))
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 10);
+}
+
+#[tokio::test]
+async fn pagination_filters_and_streams() {
+    let (_emu, clerk) = setup().await;
+    for i in 0..25 {
+        clerk
+            .invitations()
+            .create(format!("p{i:02}@x.test"))
+            .notify(false)
+            .await
+            .unwrap();
+    }
+    let page = clerk
+        .invitations()
+        .list()
+        .order_by("email_address")
+        .limit(10)
+        .offset(20)
+        .await
+        .unwrap();
+    assert_eq!(page.total_count, Some(25));
+    let emails: Vec<_> = page.data.iter().map(|i| i.email_address.as_str()).collect();
+    assert_eq!(
+        emails,
+        [
+            "p20@x.test",
+            "p21@x.test",
+            "p22@x.test",
+            "p23@x.test",
+            "p24@x.test"
+        ]
+    );
+    let newest_first = clerk.invitations().list().limit(1).await.unwrap();
+    assert_eq!(newest_first.data[0].email_address, "p24@x.test");
+    let all: Vec<_> = clerk
+        .invitations()
+        .list()
+        .limit(7)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 25);
+    let q = clerk.invitations().list().query("p1").await.unwrap();
+    assert_eq!(q.total_count, Some(10));
+    let bad = clerk
+        .invitations()
+        .list()
+        .order_by("nonsense")
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Some("form_param_value_invalid"));
+}
+
+#[tokio::test]
+async fn organization_invitation_rules() {
+    let (emu, clerk) = setup().await;
+    let org = clerk.organization("org_1").invitations();
+    let inv = org
+        .create("Grace@x.test", "org:member")
+        .inviter_user_id("user_admin")
+        .await
+        .unwrap();
+    assert!(inv.id.starts_with("orginv_"));
+    assert_eq!(inv.email_address, "grace@x.test");
+    assert_eq!(inv.role_name, "Member");
+    assert_eq!(
+        inv.public_inviter_data.as_ref().unwrap().user_id,
+        "user_admin"
+    );
+    // A second pending invitation returns the existing one.
+    let same = org.create("grace@x.test", "org:member").await.unwrap();
+    assert_eq!(same.id, inv.id);
+
+    let not_member = org
+        .create("x@x.test", "org:member")
+        .inviter_user_id("user_nobody")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (not_member.status(), not_member.code()),
+        (Some(403), Some("not_a_member_in_organization"))
+    );
+    let no_perm = org
+        .create("x@x.test", "org:member")
+        .inviter_user_id("user_member")
+        .await
+        .unwrap_err();
+    assert_eq!(no_perm.code(), Some("missing_organization_permission"));
+    let role = org.create("x@x.test", "org:wizard").await.unwrap_err();
+    assert!(role.is_not_found());
+    let member = org
+        .create("member@acme.test", "org:member")
+        .await
+        .unwrap_err();
+    assert_eq!(member.code(), Some("already_a_member_in_organization"));
+    let unknown_org = clerk
+        .organization("org_nope")
+        .invitations()
+        .list()
+        .await
+        .unwrap_err();
+    assert!(unknown_org.is_not_found());
+
+    assert_eq!(org.get(&inv.id).await.unwrap().id, inv.id);
+    let listed = org.list().status(InvitationStatus::Pending).await.unwrap();
+    assert_eq!(listed.total_count, Some(1));
+    let across = clerk.organization_invitations().list().await.unwrap();
+    assert_eq!(
+        across.data[0]
+            .public_organization_data
+            .as_ref()
+            .unwrap()
+            .slug,
+        "acme"
+    );
+
+    let revoked = org
+        .revoke(&inv.id)
+        .requesting_user_id("user_admin")
+        .await
+        .unwrap();
+    assert_eq!(revoked.status, InvitationStatus::Revoked);
+    let again = org.revoke(&inv.id).await.unwrap_err();
+    assert_eq!(
+        (again.status(), again.code()),
+        (Some(404), Some("organization_invitation_not_pending"))
+    );
+
+    let b = org
+        .create_bulk([
+            NewOrganizationInvitation::new("h1@x.test", "org:member"),
+            NewOrganizationInvitation::new("h2@x.test", "org:admin"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(b.total_count, Some(2));
+    let user_id = emu.accept_organization_invitation(&b.data[0].id).unwrap();
+    let mine = clerk
+        .user(&user_id)
+        .organization_invitations()
+        .list()
+        .await
+        .unwrap();
+    assert_eq!(mine.data.len(), 1);
+    assert_eq!(mine.data[0].status, InvitationStatus::Accepted);
+}
+
+#[tokio::test]
+async fn membership_quota() {
+    let emu = Emulator::start().await.unwrap();
+    emu.seed_organization("org_small", "Small", "small", Some(2));
+    let clerk = emu.client().unwrap();
+    let org = clerk.organization("org_small").invitations();
+    org.create("a@x.test", "org:member").await.unwrap();
+    org.create("b@x.test", "org:member").await.unwrap();
+    let err = org.create("c@x.test", "org:member").await.unwrap_err();
+    assert_eq!(err.code(), Some("organization_membership_quota_exceeded"));
+}
+
+#[tokio::test]
+async fn keys_and_versions_are_checked() {
+    let emu = Emulator::start().await.unwrap();
+    let wrong = Clerk::builder()
+        .secret_key("sk_test_wrong")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let err = wrong.invitations().list().await.unwrap_err();
+    assert!(err.is_unauthorized());
+    assert_eq!(err.code(), Some("clerk_key_invalid"));
+    assert!(!err.to_string().contains("sk_test_wrong"));
+
+    let http = reqwest::Client::new();
+    let resp = http
+        .get(format!("{}/invitations", emu.base_url()))
+        .bearer_auth(clerk_invitations::emulator::DEFAULT_EMULATOR_KEY)
+        .header("Clerk-API-Version", "1999-01-01")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().contains_key("clerk-trace-id"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "api_version_invalid");
+    // Without paginated=true the list is a bare array.
+    let bare: serde_json::Value = http
+        .get(format!("{}/invitations", emu.base_url()))
+        .bearer_auth(clerk_invitations::emulator::DEFAULT_EMULATOR_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(bare.is_array());
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_clerk_errors() {
+    let emu = Emulator::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/invitations", emu.base_url());
+    let key = clerk_invitations::emulator::DEFAULT_EMULATOR_KEY;
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "application/json",
+            b"{not json".to_vec(),
+            400,
+            "request_body_invalid",
+        ),
+        (
+            "text/plain",
+            b"{}".to_vec(),
+            415,
+            "unsupported_content_type",
+        ),
+        (
+            "application/json",
+            br#"{"email_address":"a@x.test","bogus":1}"#.to_vec(),
+            422,
+            "form_param_unknown",
+        ),
+        (
+            "application/json",
+            br#"{}"#.to_vec(),
+            422,
+            "form_param_missing",
+        ),
+        (
+            "application/json",
+            br#"{"email_address":"nope"}"#.to_vec(),
+            422,
+            "form_param_format_invalid",
+        ),
+        (
+            "application/json",
+            br#"{"email_address":"a@x.test","expires_in_days":0}"#.to_vec(),
+            422,
+            "form_param_value_invalid",
+        ),
+        (
+            "application/json",
+            vec![b' '; 2 * 1024 * 1024],
+            413,
+            "request_body_too_large",
+        ),
+    ];
+    for (ct, body, status, code) in cases {
+        let resp = http
+            .post(&url)
+            .bearer_auth(key)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{code}");
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["errors"][0]["code"], code);
+        assert!(v["clerk_trace_id"].is_string());
+    }
+    let too_many: Vec<_> = (0..11)
+        .map(|i| serde_json::json!({"email_address": format!("u{i}@x.test")}))
+        .collect();
+    let resp = http
+        .post(format!("{url}/bulk"))
+        .bearer_auth(key)
+        .json(&too_many)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["errors"][0]["code"], "bulk_size_exceeded");
+    // Still serving.
+    assert!(emu.client().unwrap().invitations().list().await.is_ok());
+    let _ = ErrorKind::Api;
+}
