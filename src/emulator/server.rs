@@ -446,6 +446,46 @@ fn parse_query(raw: Option<String>, allowed_order: &[&str]) -> Result<ListQuery,
     Ok(q)
 }
 
+/// The items of a bulk request: a JSON array of 1 to 10 objects, each parsed with `parse`
+/// (whose errors name the item's index).
+async fn bulk_items<T>(
+    headers: &HeaderMap,
+    body: Body,
+    parse: fn(&Value, String) -> Result<T, Response>,
+) -> Result<Vec<T>, Response> {
+    let v = json_body(headers, body, true).await?;
+    let Some(items) = v.as_array() else {
+        return Err(clerk_error(
+            StatusCode::BAD_REQUEST,
+            "request_body_invalid",
+            "Request body invalid",
+            "The request body must be a JSON array.",
+            None,
+        ));
+    };
+    if items.is_empty() {
+        return Err(param_error(
+            "form_param_missing",
+            "invitations",
+            "At least one invitation must be included.".into(),
+        ));
+    }
+    if items.len() > MAX_BULK {
+        return Err(clerk_error(
+            StatusCode::BAD_REQUEST,
+            "bulk_size_exceeded",
+            "bulk size exceeded",
+            "Parameters exceed the maximum allowed bulk processing size of 10.",
+            None,
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| parse(item, format!("[{i}].")))
+        .collect()
+}
+
 fn ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
 }
@@ -588,42 +628,10 @@ async fn create_invitation(AxState(shared): App, headers: HeaderMap, body: Body)
 }
 
 async fn create_bulk_invitations(AxState(shared): App, headers: HeaderMap, body: Body) -> Response {
-    let v = match json_body(&headers, body, true).await {
-        Ok(v) => v,
+    let parsed = match bulk_items(&headers, body, parse_app).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let Some(items) = v.as_array() else {
-        return clerk_error(
-            StatusCode::BAD_REQUEST,
-            "request_body_invalid",
-            "Request body invalid",
-            "The request body must be a JSON array.",
-            None,
-        );
-    };
-    if items.is_empty() {
-        return param_error(
-            "form_param_missing",
-            "invitations",
-            "At least one invitation must be included.".into(),
-        );
-    }
-    if items.len() > MAX_BULK {
-        return clerk_error(
-            StatusCode::BAD_REQUEST,
-            "bulk_size_exceeded",
-            "bulk size exceeded",
-            "Parameters exceed the maximum allowed bulk processing size of 10.",
-            None,
-        );
-    }
-    let mut parsed = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        match parse_app(item, format!("[{i}].")) {
-            Ok(n) => parsed.push(n),
-            Err(r) => return r,
-        }
-    }
     let mut s = shared.state();
     // Existing users are refused even with ignore_existing.
     if let Some(i) = parsed
@@ -921,42 +929,10 @@ async fn create_org_invitation_bulk(
     if !shared.state().organizations.contains_key(&org) {
         return not_found("organization", &org);
     }
-    let v = match json_body(&headers, body, true).await {
-        Ok(v) => v,
+    let parsed = match bulk_items(&headers, body, parse_org).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let Some(items) = v.as_array() else {
-        return clerk_error(
-            StatusCode::BAD_REQUEST,
-            "request_body_invalid",
-            "Request body invalid",
-            "The request body must be a JSON array.",
-            None,
-        );
-    };
-    if items.is_empty() {
-        return param_error(
-            "form_param_missing",
-            "invitations",
-            "At least one invitation must be included.".into(),
-        );
-    }
-    if items.len() > MAX_BULK {
-        return clerk_error(
-            StatusCode::BAD_REQUEST,
-            "bulk_size_exceeded",
-            "bulk size exceeded",
-            "Parameters exceed the maximum allowed bulk processing size of 10.",
-            None,
-        );
-    }
-    let mut parsed = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        match parse_org(item, format!("[{i}].")) {
-            Ok(n) => parsed.push(n),
-            Err(r) => return r,
-        }
-    }
     let mut s = shared.state();
     let mut plan = Vec::with_capacity(parsed.len());
     let mut new_count = 0;
