@@ -298,8 +298,9 @@ impl CreateInvitation {
         let body = raw::CreateInvitationBody {
             email_address: c.email_address,
             expires_in_days: c.expires_in_days,
-            ignore_existing: c.ignore_existing,
-            notify: c.notify,
+            // The generated field serializes `None` as `null`: send the documented defaults.
+            ignore_existing: Some(c.ignore_existing.unwrap_or(false)),
+            notify: Some(c.notify.unwrap_or(true)),
             public_metadata: c.public_metadata.unwrap_or_default(),
             redirect_url: c.redirect_url,
             template_slug: c.template_slug.map(Into::into),
@@ -338,8 +339,8 @@ impl CreateBulkInvitations {
             body.push(raw::CreateBulkInvitationsBodyItem {
                 email_address: c.email_address,
                 expires_in_days: c.expires_in_days,
-                ignore_existing: c.ignore_existing,
-                notify: c.notify,
+                ignore_existing: Some(c.ignore_existing.unwrap_or(false)),
+                notify: Some(c.notify.unwrap_or(true)),
                 public_metadata: c.public_metadata,
                 redirect_url: c.redirect_url,
                 template_slug: c.template_slug.unwrap_or_default().into(),

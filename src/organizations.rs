@@ -329,7 +329,8 @@ impl NewOrganizationInvitation {
             email_address: self.email_address,
             expires_in_days,
             inviter_user_id: self.inviter_user_id,
-            notify: self.notify,
+            // The generated field serializes `None` as `null`: send the documented default.
+            notify: Some(self.notify.unwrap_or(true)),
             private_metadata,
             public_metadata,
             redirect_url: self.redirect_url,

@@ -288,6 +288,7 @@ async fn create_organization_invitation_bulk() {
     let b = body(&req);
     assert_eq!(b[0]["email_address"], "a@example.com");
     assert_eq!(b[0]["role"], "org:member");
+    assert_eq!(b[0]["notify"], true, "default sent, not null");
     assert_eq!(b[1]["role"], "org:admin");
     assert_eq!(b[1]["inviter_user_id"], "user_1");
     assert_eq!(b[1]["expires_in_days"], 2);
