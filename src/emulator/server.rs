@@ -681,8 +681,7 @@ async fn list_invitations(AxState(shared): App, RawQuery(raw): RawQuery) -> Resp
                 q.statuses.iter().any(|s| s == status)
             };
             let query_ok = q.query.as_ref().is_none_or(|needle| {
-                inv.email_address.contains(needle.as_str())
-                    || inv.id.to_lowercase().contains(needle.as_str())
+                inv.email_address.contains(needle.as_str()) || inv.id.to_lowercase() == *needle
             });
             status_ok && query_ok
         })

@@ -417,3 +417,22 @@ async fn hostile_bodies_get_clerk_errors() {
     assert!(emu.client().unwrap().invitations().list().await.is_ok());
     let _ = ErrorKind::Api;
 }
+
+#[tokio::test]
+async fn query_matches_an_email_part_or_a_whole_id() {
+    let (_emu, clerk) = setup().await;
+    let a = clerk.invitations().create("alpha@x.test").await.unwrap();
+    clerk.invitations().create("beta@x.test").await.unwrap();
+    let by_id = clerk.invitations().list().query(&a.id).await.unwrap();
+    assert_eq!(by_id.data.len(), 1);
+    assert_eq!(by_id.data[0].id, a.id);
+    // A fragment of an id is not an id: only email addresses match by substring.
+    let fragment = &a.id[4..8];
+    let by_fragment = clerk.invitations().list().query(fragment).await.unwrap();
+    assert!(
+        by_fragment
+            .data
+            .iter()
+            .all(|i| i.email_address.contains(&fragment.to_lowercase()))
+    );
+}
