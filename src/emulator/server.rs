@@ -901,10 +901,8 @@ async fn create_org_invitation(
         Ok(n) => n,
         Err(r) => return r,
     };
+    // Organizations are never removed: the check before parsing still holds.
     let mut s = shared.state();
-    if !s.organizations.contains_key(&org) {
-        return not_found("organization", &org);
-    }
     match check_org_invite(&s, &org, &n, 0) {
         Err(r) => r,
         Ok(Some(existing)) => {
@@ -1104,10 +1102,8 @@ async fn revoke_org_invitation(
         Ok(r) => r,
         Err(r) => return r,
     };
+    // Organizations are never removed: the check before parsing still holds.
     let mut s = shared.state();
-    if !s.organizations.contains_key(&org) {
-        return not_found("organization", &org);
-    }
     if let Err(r) = check_actor(&s, &org, requester.as_deref()) {
         return r;
     }
