@@ -8,6 +8,7 @@ mod client;
 pub mod emulator;
 mod error;
 mod invitations;
+pub mod limits;
 pub mod models;
 mod organizations;
 mod page;

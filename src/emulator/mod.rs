@@ -18,15 +18,37 @@
 //! # Ok(()) }
 //! ```
 
+mod faults;
+mod ratelimit;
 mod server;
 mod state;
 
 use crate::{Clerk, Error, Result};
+use bytes::Bytes;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use faults::Fault;
 pub use state::{StoredInvitation, StoredOrganizationInvitation};
+
+/// One request and the answer the emulator gave, kept when
+/// [`EmulatorBuilder::record_exchanges`] is on.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Exchange {
+    /// Request method, e.g. `POST`.
+    pub method: String,
+    /// Request path, e.g. `/v1/invitations/inv_…/revoke`.
+    pub path: String,
+    /// Answer status.
+    pub status: u16,
+    /// Answer `Content-Type`.
+    pub content_type: String,
+    /// Answer body as sent.
+    pub body: Bytes,
+}
 
 /// The secret key an emulator accepts unless told otherwise.
 pub const DEFAULT_EMULATOR_KEY: &str = "sk_test_emulator";
@@ -52,6 +74,9 @@ impl std::fmt::Debug for Emulator {
 pub struct EmulatorBuilder {
     keys: Vec<String>,
     port: u16,
+    rate_limits: bool,
+    time_scale: f64,
+    record: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -59,6 +84,9 @@ impl Default for EmulatorBuilder {
         EmulatorBuilder {
             keys: vec![DEFAULT_EMULATOR_KEY.to_string()],
             port: 0,
+            rate_limits: true,
+            time_scale: 1.0,
+            record: false,
         }
     }
 }
@@ -80,6 +108,34 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Whether Clerk's rate limits apply (default: on). They are those of
+    /// [`crate::limits`], counted per secret key in fixed windows: the global limit of a
+    /// development instance, or of a production one for keys starting `sk_live_`, and the
+    /// per-endpoint limits of the four create operations. A request over a limit is answered
+    /// `429 too_many_requests` with `Retry-After` (whole seconds, at least 1) and draws on no
+    /// budget.
+    pub fn rate_limits(mut self, on: bool) -> Self {
+        self.rate_limits = on;
+        self
+    }
+
+    /// How much faster than real time rate-limit windows pass (default 1). With 3600, an
+    /// hourly budget renews every real second, and `Retry-After` counts real seconds.
+    /// Values that are not finite and positive are ignored.
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        if scale.is_finite() && scale > 0.0 {
+            self.time_scale = scale;
+        }
+        self
+    }
+
+    /// Keep every request and answer for [`Emulator::exchanges`] (default: off, so a
+    /// long-running emulator does not grow).
+    pub fn record_exchanges(mut self, on: bool) -> Self {
+        self.record = on;
+        self
+    }
+
     /// Binds and starts serving in the background of the current tokio runtime.
     ///
     /// # Errors
@@ -95,22 +151,62 @@ impl EmulatorBuilder {
         let shared = Arc::new(server::Shared {
             keys: self.keys,
             state: Mutex::new(state::State::default()),
+            limiter: Mutex::new(ratelimit::Limiter::new(self.rate_limits, self.time_scale)),
+            faults: Mutex::new(faults::Faults::default()),
+            exchanges: self.record.then(|| Mutex::new(Vec::new())),
+            requests: AtomicU64::new(0),
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app = server::router(shared.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        tokio::spawn(serve(listener, app, rx));
         Ok(Emulator {
             addr,
             shared,
             shutdown: Some(tx),
         })
     }
+}
+
+/// Accepts connections until `shutdown`, serving each over HTTP/1.1 in its own task. Each
+/// request carries a handle that lets fault injection close its connection; shutting down
+/// closes every connection, stalled ones included.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a little and go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let kill = Arc::new(tokio::sync::Notify::new());
+        let handle = server::ConnectionKill(kill.clone());
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request.extensions_mut().insert(handle.clone());
+            tower_service::Service::call(&mut app.clone(), request)
+        });
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                () = kill.notified() => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+    drop(stop_tx);
 }
 
 impl Emulator {
@@ -122,7 +218,7 @@ impl Emulator {
         EmulatorBuilder::default().start().await
     }
 
-    /// Settings: accepted keys, port.
+    /// Settings: accepted keys, port, rate limits and their time scale, recording.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -155,12 +251,63 @@ impl Emulator {
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut state::State) -> T) -> T {
-        let mut guard = self
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
+        f(&mut server::lock(&self.shared.state))
+    }
+
+    /// Queues a fault for the next matching requests (see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        server::lock(&self.shared.faults).queue.push(fault);
+    }
+
+    /// Removes every queued fault and the added latency.
+    pub fn clear_faults(&self) {
+        let mut f = server::lock(&self.shared.faults);
+        f.queue.clear();
+        f.latency = Duration::ZERO;
+    }
+
+    /// Delays every request by `latency` before handling it (zero to stop).
+    pub fn set_latency(&self, latency: Duration) {
+        server::lock(&self.shared.faults).latency = latency;
+    }
+
+    /// How many requests the emulator has received, refused and faulted ones included.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// The exchanges so far, oldest first; empty unless
+    /// [`EmulatorBuilder::record_exchanges`] was on. Requests whose connection was dropped or
+    /// whose body stalled are not recorded.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.shared
+            .exchanges
+            .as_ref()
+            .map(|e| server::lock(e).clone())
+            .unwrap_or_default()
+    }
+
+    /// Turns the organizations feature of the instance on or off (default on). When off, the
+    /// organization operations answer `403 organization_not_enabled_in_instance`.
+    pub fn set_organizations_enabled(&self, enabled: bool) {
+        self.with_state(|s| s.organizations_enabled = enabled);
+    }
+
+    /// Limits the seats of an organization's plan: an invitation that would take members plus
+    /// pending invitations past `seats` is refused with `402 insufficient_seats`.
+    pub fn set_organization_seats(&self, org_id: &str, seats: Option<u32>) {
+        self.with_state(|s| {
+            if let Some(o) = s.organizations.get_mut(org_id) {
+                o.seats = seats;
+            }
+        });
+    }
+
+    /// Stores a pending application invitation for `email_address` directly, as if created now
+    /// with the defaults, without a request (so without rate limits or duplicate checks).
+    /// Returns its id. Meant for filling the emulator with many invitations quickly.
+    pub fn seed_invitation(&self, email_address: &str) -> String {
+        self.with_state(|s| s.seed_invitation(email_address))
     }
 
     /// Moves the emulator's clock forward (invitations past `expires_at` become `expired`).

@@ -2,17 +2,24 @@
 // Handlers return early with the error response itself; boxing it buys nothing here.
 #![allow(clippy::result_large_err)]
 
+use super::Exchange;
+use super::faults::{FaultKind, Faults};
+use super::ratelimit::{self, Limiter};
 use super::state::{State, StoredInvitation, StoredOrganizationInvitation};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State as AxState};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::Notify;
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 1024 * 1024;
@@ -29,15 +36,27 @@ const MAX_BULK: usize = 10;
 pub(crate) struct Shared {
     pub(crate) keys: Vec<String>,
     pub(crate) state: Mutex<State>,
+    pub(crate) limiter: Mutex<Limiter>,
+    pub(crate) faults: Mutex<Faults>,
+    /// Every exchange, when recording was asked for.
+    pub(crate) exchanges: Option<Mutex<Vec<Exchange>>>,
+    pub(crate) requests: AtomicU64,
+}
+
+/// Locks a mutex, carrying on after a panic elsewhere (the state stays usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 }
+
+/// Lets a request's handling close its own connection (see `serve` in the parent module).
+#[derive(Clone)]
+pub(crate) struct ConnectionKill(pub(crate) Arc<Notify>);
 
 type App = AxState<Arc<Shared>>;
 
@@ -86,7 +105,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 None,
             )
         })
+        .route_layer(middleware::from_fn_with_state(shared.clone(), route_guard))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .layer(middleware::from_fn_with_state(shared.clone(), faults))
         .with_state(shared)
 }
 
@@ -153,6 +174,153 @@ async fn guard(AxState(shared): App, request: Request, next: Next) -> Response {
         });
     response.headers_mut().insert("clerk-trace-id", trace);
     response
+}
+
+/// Applies latency and injected faults, counts requests and records exchanges.
+async fn faults(AxState(shared): App, request: Request, next: Next) -> Response {
+    shared.requests.fetch_add(1, AtomicOrdering::Relaxed);
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let (fault, latency) = {
+        let mut f = lock(&shared.faults);
+        (f.take(&method, &path), f.latency)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let kill = request.extensions().get::<ConnectionKill>().cloned();
+    let Some(fault) = fault else {
+        return record(&shared, &method, &path, next.run(request).await).await;
+    };
+    let mut response = match fault.kind {
+        FaultKind::Respond {
+            status,
+            content_type,
+            body,
+        } => {
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if let Ok(v) = HeaderValue::from_str(&content_type) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            r
+        }
+        FaultKind::DropBefore => return drop_connection(kill).await,
+        FaultKind::DropAfter => {
+            let _ = next.run(request).await;
+            return drop_connection(kill).await;
+        }
+        FaultKind::Delay(by) => {
+            tokio::time::sleep(by).await;
+            next.run(request).await
+        }
+        FaultKind::Truncate => {
+            let (mut parts, body) = next.run(request).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
+        }
+        FaultKind::Stall => {
+            let (mut parts, body) = next.run(request).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            let first = bytes.slice(..bytes.len() / 2);
+            let stream =
+                futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(first) })
+                    .chain(futures_util::stream::pending());
+            return Response::from_parts(parts, Body::from_stream(stream));
+        }
+    };
+    for (name, value) in &fault.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    record(&shared, &method, &path, response).await
+}
+
+/// Closes the connection the request came on, without an answer.
+async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
+    if let Some(ConnectionKill(kill)) = kill {
+        kill.notify_one();
+        std::future::pending::<()>().await;
+    }
+    // Not served through the emulator's own loop: the nearest thing is an empty 500.
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+async fn record(shared: &Shared, method: &axum::http::Method, path: &str, r: Response) -> Response {
+    let Some(exchanges) = &shared.exchanges else {
+        return r;
+    };
+    let (parts, body) = r.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    lock(exchanges).push(Exchange {
+        method: method.to_string(),
+        path: path.to_string(),
+        status: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        body: bytes.clone(),
+    });
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// For matched routes, after authentication: organizations must be enabled, and the request
+/// must fit the key's rate limits.
+async fn route_guard(AxState(shared): App, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let key = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_string();
+    let mut budgets = vec![("global", crate::limits::global_for_key(&key))];
+    budgets.extend(ratelimit::endpoint_limit(request.method(), &route));
+    let admitted = lock(&shared.limiter).admit(&key, &budgets, Instant::now());
+    if let Err(wait) = admitted {
+        let mut r = clerk_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many requests",
+            "Too many requests, retry later",
+            None,
+        );
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(ratelimit::retry_after_secs(wait)),
+        );
+        return r;
+    }
+    let org_route = route.starts_with("/v1/organization") || route.starts_with("/v1/users/");
+    if org_route && !shared.state().organizations_enabled {
+        return forbidden(
+            "organization_not_enabled_in_instance",
+            "The organizations feature is not enabled for your instance.",
+            None,
+        );
+    }
+    next.run(request).await
 }
 
 fn check(shared: &Shared, headers: &HeaderMap, query: Option<&str>) -> Option<Response> {
@@ -813,6 +981,16 @@ fn pending_org_invitation(s: &State, org: &str, email: &str) -> Option<usize> {
     })
 }
 
+/// Pending invitations of an organization.
+fn pending_in(s: &State, org: &str) -> usize {
+    s.org_invitations
+        .iter()
+        .filter(|i| {
+            i.organization_id == org && s.effective_status(&i.status, i.expires_at) == "pending"
+        })
+        .count()
+}
+
 /// Checks one organization invitation; `Ok(Some(idx))` when a pending one exists already.
 fn check_org_invite(
     s: &State,
@@ -847,13 +1025,7 @@ fn check_org_invite(
         return Ok(Some(idx));
     }
     if let Some(max) = o.max_memberships {
-        let pending = s
-            .org_invitations
-            .iter()
-            .filter(|i| {
-                i.organization_id == org && s.effective_status(&i.status, i.expires_at) == "pending"
-            })
-            .count();
+        let pending = pending_in(s, org);
         if o.members.len() + pending + extra_pending >= max as usize {
             return Err(forbidden(
                 "organization_membership_quota_exceeded",
@@ -861,6 +1033,18 @@ fn check_org_invite(
                 None,
             ));
         }
+    }
+    if let Some(seats) = o.seats
+        && o.members.len() + pending_in(s, org) + extra_pending >= seats as usize
+    {
+        let long = "There are not enough seats left in the organization's plan.";
+        return Err(clerk_error(
+            StatusCode::PAYMENT_REQUIRED,
+            "insufficient_seats",
+            long,
+            long,
+            None,
+        ));
     }
     Ok(None)
 }

@@ -71,20 +71,37 @@ pub(crate) struct Organization {
     pub(crate) name: String,
     pub(crate) slug: String,
     pub(crate) max_memberships: Option<u32>,
+    /// Seats of the organization's plan (members plus pending invitations), if limited.
+    pub(crate) seats: Option<u32>,
     /// role key -> may manage members
     pub(crate) roles: BTreeMap<String, bool>,
     /// user id -> role
     pub(crate) members: BTreeMap<String, String>,
 }
 
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub(crate) struct State {
     pub(crate) clock_offset_ms: i64,
+    pub(crate) organizations_enabled: bool,
     pub(crate) invitations: Vec<StoredInvitation>,
     pub(crate) org_invitations: Vec<StoredOrganizationInvitation>,
     pub(crate) users: Vec<User>,
     pub(crate) organizations: HashMap<String, Organization>,
     seq: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            clock_offset_ms: 0,
+            organizations_enabled: true,
+            invitations: Vec::new(),
+            org_invitations: Vec::new(),
+            users: Vec::new(),
+            organizations: HashMap::new(),
+            seq: 0,
+        }
+    }
 }
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -148,6 +165,7 @@ impl State {
                 name: name.to_string(),
                 slug: slug.to_string(),
                 max_memberships: max,
+                seats: None,
                 roles,
                 members: BTreeMap::new(),
             },
@@ -290,6 +308,23 @@ impl State {
         }
         let id = self.new_id("user_");
         self.add_user(&id, email);
+        id
+    }
+
+    pub(crate) fn seed_invitation(&mut self, email: &str) -> String {
+        let now = self.now_ms();
+        let inv = StoredInvitation {
+            id: self.new_id("inv_"),
+            email_address: email.to_lowercase(),
+            public_metadata: Map::new(),
+            status: "pending".into(),
+            expires_at: self.expiry(now, None),
+            created_at: now,
+            updated_at: now,
+            notify: false,
+        };
+        let id = inv.id.clone();
+        self.invitations.push(inv);
         id
     }
 
