@@ -7,7 +7,9 @@
 //!    required-but-nullable fields may be absent, and every string enum becomes an open enum with
 //!    an `Unknown(String)` variant. Error responses are removed from the operations: the facade
 //!    decodes every non-2xx response itself, uniformly, whatever the spec declares.
-//! 3. Runs progenitor (builder interface) and writes `$OUT_DIR/clerk_api.rs`.
+//! 3. Runs progenitor (builder interface) and writes `$OUT_DIR/clerk_api.rs`. The corrected
+//!    spec of step 1 (before the pre-pass) goes to `$OUT_DIR/corrected-spec.json`, for the tests
+//!    that check the emulator against it.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -33,6 +35,12 @@ fn run() -> Result<(), String> {
     let mut doc = read_yaml(SPEC)?;
     let overlay = read_yaml(OVERLAY)?;
     apply_overlay(&mut doc, &overlay)?;
+    // The corrected spec, as the service is documented to behave: the crate's tests validate
+    // the emulator's answers against it.
+    let out_dir = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
+    let corrected = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(Path::new(&out_dir).join("corrected-spec.json"), corrected)
+        .map_err(|e| format!("cannot write the corrected spec: {e}"))?;
 
     strip_error_responses(&mut doc);
     let enums = make_responses_tolerant(&mut doc)?;
@@ -79,8 +87,7 @@ fn run() -> Result<(), String> {
     for e in &enums {
         out.push_str(&open_enum_code(e));
     }
-    let dest =
-        Path::new(&std::env::var("OUT_DIR").map_err(|e| e.to_string())?).join("clerk_api.rs");
+    let dest = Path::new(&out_dir).join("clerk_api.rs");
     std::fs::write(&dest, out).map_err(|e| format!("cannot write {}: {e}", dest.display()))
 }
 

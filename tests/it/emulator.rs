@@ -1,5 +1,6 @@
 //! Contract tests of the facade against the emulator.
 
+use crate::schema::CheckedEmulator;
 use clerk_invitations::emulator::Emulator;
 use clerk_invitations::{
     Clerk, ErrorKind, InvitationStatus, NewInvitation, NewOrganizationInvitation,
@@ -7,8 +8,13 @@ use clerk_invitations::{
 use futures_util::TryStreamExt;
 use std::time::Duration;
 
-async fn setup() -> (Emulator, Clerk) {
-    let emulator = Emulator::start().await.unwrap();
+/// An emulator whose every answer is checked against the spec when the test ends.
+async fn checked() -> CheckedEmulator {
+    CheckedEmulator::start(Emulator::builder()).await
+}
+
+async fn setup() -> (CheckedEmulator, Clerk) {
+    let emulator = checked().await;
     emulator.seed_organization("org_1", "Acme", "acme", None);
     emulator.seed_user("user_admin", "admin@acme.test");
     emulator.seed_user("user_member", "member@acme.test");
@@ -288,7 +294,7 @@ async fn organization_invitation_rules() {
 
 #[tokio::test]
 async fn membership_quota() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = checked().await;
     emu.seed_organization("org_small", "Small", "small", Some(2));
     let clerk = emu.client().unwrap();
     let org = clerk.organization("org_small").invitations();
@@ -300,7 +306,7 @@ async fn membership_quota() {
 
 #[tokio::test]
 async fn keys_and_versions_are_checked() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = checked().await;
     let wrong = Clerk::builder()
         .secret_key("sk_test_wrong")
         .base_url(emu.base_url())
@@ -338,7 +344,7 @@ async fn keys_and_versions_are_checked() {
 
 #[tokio::test]
 async fn hostile_bodies_get_clerk_errors() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = checked().await;
     let http = reqwest::Client::new();
     let url = format!("{}/invitations", emu.base_url());
     let key = clerk_invitations::emulator::DEFAULT_EMULATOR_KEY;
@@ -435,4 +441,136 @@ async fn query_matches_an_email_part_or_a_whole_id() {
             .iter()
             .all(|i| i.email_address.contains(&fragment.to_lowercase()))
     );
+}
+
+#[tokio::test]
+async fn unknown_ids_and_malformed_authorization() {
+    let (emu, clerk) = setup().await;
+    let err = clerk
+        .invitations()
+        .revoke("inv_doesnotexist")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(404), Some("resource_not_found"))
+    );
+    let err = clerk
+        .organization("org_1")
+        .invitations()
+        .get("orginv_doesnotexist")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("resource_not_found"));
+    let err = clerk
+        .user("user_doesnotexist")
+        .organization_invitations()
+        .list()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("resource_not_found"));
+
+    let resp = reqwest::Client::new()
+        .get(format!("{}/invitations", emu.base_url()))
+        .header("authorization", "Basic c2tfdGVzdF9lbXVsYXRvcg==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        v["errors"][0]["code"],
+        "authorization_header_format_invalid"
+    );
+}
+
+#[tokio::test]
+async fn organizations_disabled_and_seats() {
+    let (emu, clerk) = setup().await;
+    emu.seed_organization("org_seats", "Seats", "seats", None);
+    emu.set_organization_seats("org_seats", Some(1));
+    let org = clerk.organization("org_seats").invitations();
+    org.create("first@x.test", "org:member").await.unwrap();
+    let err = org.create("second@x.test", "org:member").await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(402), Some("insufficient_seats"))
+    );
+
+    emu.set_organizations_enabled(false);
+    let err = clerk
+        .organization("org_1")
+        .invitations()
+        .create("x@x.test", "org:member")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(403), Some("organization_not_enabled_in_instance"))
+    );
+    let err = clerk.organization_invitations().list().await.unwrap_err();
+    assert_eq!(err.code(), Some("organization_not_enabled_in_instance"));
+    // Application invitations do not depend on organizations.
+    clerk.invitations().create("app@x.test").await.unwrap();
+}
+
+#[tokio::test]
+async fn the_global_limit_depends_on_the_instance_kind() {
+    let emu =
+        CheckedEmulator::start(Emulator::builder().keys(["sk_test_dev", "sk_live_prod"])).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/invitations", emu.base_url());
+    let get = |key: &'static str| http.get(&url).bearer_auth(key).send();
+    for _ in 0..100 {
+        assert_eq!(get("sk_test_dev").await.unwrap().status(), 200);
+    }
+    let refused = get("sk_test_dev").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&wait), "Retry-After {wait}");
+    let v: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(v["errors"][0]["code"], "too_many_requests");
+    // A production key has its own, larger budget.
+    for _ in 0..150 {
+        assert_eq!(get("sk_live_prod").await.unwrap().status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn endpoint_limits_are_separate_and_renew_on_the_scaled_clock() {
+    // 1800x: the hourly budgets renew every 2 real seconds.
+    let emu = CheckedEmulator::start(Emulator::builder().time_scale(1800.0)).await;
+    let clerk = emu.client().unwrap();
+    for i in 0..25 {
+        clerk
+            .invitations()
+            .create_bulk([NewInvitation::new(format!("b{i}@x.test"))])
+            .await
+            .unwrap();
+    }
+    let err = clerk
+        .invitations()
+        .create_bulk([NewInvitation::new("over@x.test")])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(429), Some("too_many_requests"))
+    );
+    assert!(err.is_rate_limited());
+    let wait = err.retry_after().expect("Retry-After");
+    assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(2));
+    // Nothing was stored for the refused request; single creates have their own budget.
+    assert_eq!(emu.invitations().len(), 25);
+    clerk.invitations().create("single@x.test").await.unwrap();
+    tokio::time::sleep(wait).await;
+    clerk
+        .invitations()
+        .create_bulk([NewInvitation::new("later@x.test")])
+        .await
+        .unwrap();
 }

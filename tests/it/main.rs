@@ -6,6 +6,10 @@ mod decoding;
 #[cfg(feature = "emulator")]
 mod emulator;
 mod errors;
+#[cfg(feature = "emulator")]
+mod faults;
 mod operations;
+#[cfg(feature = "emulator")]
+mod schema;
 mod spec_coverage;
 mod validation;

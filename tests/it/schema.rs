@@ -1,0 +1,293 @@
+//! Every answer the emulator gives in the contract tests must validate against the vendored
+//! spec with its documented corrections (the spec build.rs generates from, before the client's
+//! tolerance pre-pass). The emulator therefore cannot drift from the spec unnoticed.
+
+use clerk_invitations::emulator::{Emulator, Exchange};
+use jsonschema::{Draft, Validator};
+use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+
+const CORRECTED_SPEC: &str = include_str!(concat!(env!("OUT_DIR"), "/corrected-spec.json"));
+
+fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| serde_json::from_str(CORRECTED_SPEC).expect("the corrected spec is JSON"))
+}
+
+/// An OpenAPI 3.0 schema as a JSON Schema (draft 4) validator reads it:
+/// - `nullable: true` becomes "the schema or null";
+/// - `allOf` of object schemas is read as code generators read it: one object with the union
+///   of the branches' properties and required fields, closed when a branch is closed. Read
+///   literally, an `allOf` whose branch has `additionalProperties: false` admits no object with
+///   the other branches' properties.
+fn to_json_schema(v: &Value) -> Value {
+    match v {
+        Value::Object(map) if map.contains_key("allOf") => to_json_schema(&merge_all_of(map)),
+        Value::Object(map) => {
+            let mut out: Map<String, Value> = map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "nullable")
+                .map(|(k, v)| (k.clone(), to_json_schema(v)))
+                .collect();
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                let inner = Value::Object(std::mem::take(&mut out));
+                out.insert("anyOf".into(), json!([inner, {"type": "null"}]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
+        other => other.clone(),
+    }
+}
+
+fn merge_all_of(map: &Map<String, Value>) -> Value {
+    let mut merged = Map::new();
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    let mut closed = false;
+    let branches = map["allOf"].as_array().cloned().unwrap_or_default();
+    for branch in &branches {
+        let mut branch = resolve(branch).clone();
+        if let Some(inner) = branch.as_object().filter(|b| b.contains_key("allOf")) {
+            branch = merge_all_of(inner);
+        }
+        let Some(b) = branch.as_object() else {
+            continue;
+        };
+        if let Some(p) = b.get("properties").and_then(Value::as_object) {
+            properties.extend(p.clone());
+        }
+        for r in b
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !required.contains(r) {
+                required.push(r.clone());
+            }
+        }
+        closed |= b.get("additionalProperties") == Some(&Value::Bool(false));
+        for key in ["type", "nullable"] {
+            if let Some(v) = b.get(key) {
+                merged.insert(key.into(), v.clone());
+            }
+        }
+    }
+    for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "allOf") {
+        match k.as_str() {
+            "properties" => properties.extend(v.as_object().cloned().unwrap_or_default()),
+            "required" => required.extend(v.as_array().cloned().unwrap_or_default()),
+            _ => {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    merged.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        merged.insert("required".into(), Value::Array(required));
+    }
+    if closed {
+        merged.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    Value::Object(merged)
+}
+
+fn resolve<'a>(v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => spec()
+            .pointer(r.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("dangling {r}")),
+        None => v,
+    }
+}
+
+/// The spec path template for a concrete request path: the one whose segments match, preferring
+/// literal segments over parameters, among those with an operation for `method`.
+fn operation(method: &str, path: &str) -> Option<&'static Value> {
+    let actual: Vec<&str> = path
+        .trim_start_matches("/v1")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let paths = spec()["paths"].as_object()?;
+    paths
+        .iter()
+        .filter_map(|(template, item)| {
+            let op = item.get(method.to_ascii_lowercase())?;
+            let segs: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+            if segs.len() != actual.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (t, a) in segs.iter().zip(&actual) {
+                if t.starts_with('{') {
+                    continue;
+                }
+                if t != a {
+                    return None;
+                }
+                literal += 1;
+            }
+            Some((literal, op))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, op)| op)
+}
+
+/// The schema an answer must follow: the operation's own for its status, Clerk's error envelope
+/// for any error status.
+fn schema_for(method: &str, path: &str, status: u16) -> Result<Value, String> {
+    if status >= 400 {
+        return Ok(json!({"$ref": "#/components/schemas/ClerkErrors"}));
+    }
+    let op = operation(method, path).ok_or_else(|| format!("no operation for {method} {path}"))?;
+    let response = op["responses"]
+        .get(status.to_string())
+        .map(resolve)
+        .ok_or_else(|| format!("{method} {path}: the spec declares no {status} answer"))?;
+    response
+        .pointer("/content/application~1json/schema")
+        .cloned()
+        .ok_or_else(|| format!("{method} {path}: {status} has no JSON schema"))
+}
+
+/// Checks one answer; the error names what does not conform.
+pub fn check(method: &str, path: &str, status: u16, body: &[u8]) -> Result<(), String> {
+    let schema = schema_for(method, path, status)?;
+    let instance: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("{method} {path} -> {status}: not JSON: {e}"))?;
+    let mut root = to_json_schema(&schema);
+    if let Value::Object(map) = &mut root {
+        map.insert("components".into(), to_json_schema(&spec()["components"]));
+    }
+    let validator: Validator = jsonschema::options()
+        .with_draft(Draft::Draft4)
+        .should_validate_formats(false)
+        .build(&root)
+        .map_err(|e| format!("schema for {method} {path}: {e}"))?;
+    let problems: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{method} {path} -> {status} does not follow the spec: {}\nbody: {}",
+            problems.join("; "),
+            String::from_utf8_lossy(body)
+        ))
+    }
+}
+
+/// Asserts that every recorded answer follows the spec.
+pub fn assert_exchanges_conform(exchanges: &[Exchange]) {
+    let failures: Vec<String> = exchanges
+        .iter()
+        .filter_map(|x| check(&x.method, &x.path, x.status, &x.body).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} emulator answers do not follow the spec:\n{}",
+        failures.len(),
+        exchanges.len(),
+        failures.join("\n")
+    );
+}
+
+/// An emulator that records its answers and, when the test ends without failing, asserts that
+/// every one of them follows the spec.
+pub struct CheckedEmulator(pub Emulator);
+
+impl CheckedEmulator {
+    pub async fn start(builder: clerk_invitations::emulator::EmulatorBuilder) -> Self {
+        CheckedEmulator(builder.record_exchanges(true).start().await.unwrap())
+    }
+}
+
+impl std::ops::Deref for CheckedEmulator {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        &self.0
+    }
+}
+
+impl Drop for CheckedEmulator {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_exchanges_conform(&self.0.exchanges());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const INVITATION: &str = r#"{"object":"invitation","id":"inv_1","email_address":"a@b.co","public_metadata":{},"status":"pending","created_at":1,"updated_at":1,"expires_at":null}"#;
+
+#[test]
+fn a_conforming_answer_passes() {
+    check("POST", "/v1/invitations", 200, INVITATION.as_bytes()).unwrap();
+    check(
+        "GET",
+        "/v1/invitations",
+        200,
+        format!(r#"{{"data":[{INVITATION}],"total_count":1}}"#).as_bytes(),
+    )
+    .unwrap();
+    check(
+        "GET",
+        "/v1/invitations",
+        200,
+        format!("[{INVITATION}]").as_bytes(),
+    )
+    .unwrap();
+    check(
+        "POST",
+        "/v1/invitations/inv_1/revoke",
+        404,
+        br#"{"errors":[{"message":"m","long_message":"l","code":"resource_not_found"}],"meta":{},"clerk_trace_id":"t"}"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn drift_from_the_spec_is_caught() {
+    let mut inv: Value = serde_json::from_str(INVITATION).unwrap();
+    let drifted = [
+        ("a missing required field", {
+            let mut v = inv.clone();
+            v.as_object_mut().unwrap().remove("id");
+            v
+        }),
+        ("a seconds-as-string timestamp", {
+            let mut v = inv.clone();
+            v["created_at"] = json!("1700000000");
+            v
+        }),
+        ("an unknown status", {
+            let mut v = inv.clone();
+            v["status"] = json!("archived");
+            v
+        }),
+        ("a field the spec does not know", {
+            let mut v = inv.clone();
+            v["invited_by"] = json!("me");
+            v
+        }),
+        ("a null where null is not allowed", {
+            inv["public_metadata"] = Value::Null;
+            inv
+        }),
+    ];
+    for (what, body) in drifted {
+        let err = check("POST", "/v1/invitations", 200, body.to_string().as_bytes());
+        assert!(err.is_err(), "{what} was accepted");
+    }
+    // The revoke answer is corrected to a plain Invitation, so it may omit `revoked`... but a
+    // bare array where an object is due is refused.
+    assert!(check("POST", "/v1/invitations/inv_1/revoke", 200, b"[]").is_err());
+    // An error body without Clerk's envelope is refused.
+    assert!(check("GET", "/v1/invitations", 500, br#"{"error":"boom"}"#).is_err());
+    assert!(check("GET", "/v1/invitations", 502, b"<html>").is_err());
+}
