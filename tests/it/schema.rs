@@ -93,7 +93,7 @@ fn merge_all_of(map: &Map<String, Value>) -> Value {
     Value::Object(merged)
 }
 
-fn resolve<'a>(v: &'a Value) -> &'a Value {
+fn resolve(v: &Value) -> &Value {
     match v.get("$ref").and_then(Value::as_str) {
         Some(r) => spec()
             .pointer(r.trim_start_matches('#'))
