@@ -142,6 +142,9 @@ impl EmulatorBuilder {
     /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the port cannot be
     /// bound.
     pub async fn start(self) -> Result<Emulator> {
+        // Tests commonly talk to the emulator with a reqwest client of their own as well; with
+        // the default `rustls` feature that needs the process-wide crypto provider.
+        crate::tls::init();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
             .map_err(|e| Error::configuration("the emulator could not bind").with_source(e))?;

@@ -5,7 +5,7 @@
 use super::Exchange;
 use super::faults::{FaultKind, Faults};
 use super::ratelimit::{self, Limiter};
-use super::state::{State, StoredInvitation, StoredOrganizationInvitation};
+use super::state::{State, StoredInvitation, StoredOrganizationInvitation, status_at};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State as AxState};
@@ -673,12 +673,40 @@ fn compare<T: Ord>(a: T, b: T, desc: bool) -> Ordering {
     if desc { b.cmp(&a) } else { a.cmp(&b) }
 }
 
-fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
+/// The page of items already in the wanted order, and how many there are.
+fn page_in_order<T>(items: impl Iterator<Item = T>, q: &ListQuery) -> (Vec<T>, usize) {
+    let mut total = 0;
+    let mut page = Vec::with_capacity(q.limit.min(64));
+    for item in items {
+        if total >= q.offset && page.len() < q.limit {
+            page.push(item);
+        }
+        total += 1;
+    }
+    (page, total)
+}
+
+/// The page of `items` in the order of `cmp` (a total order), and how many there are. Selects
+/// the page in linear time and sorts only the page.
+fn page_sorted<T>(
+    mut items: Vec<T>,
+    q: &ListQuery,
+    cmp: impl Fn(&T, &T) -> Ordering,
+) -> (Vec<T>, usize) {
     let total = items.len();
-    (
-        items.into_iter().skip(q.offset).take(q.limit).collect(),
-        total,
-    )
+    if q.offset >= total || q.limit == 0 {
+        return (Vec::new(), total);
+    }
+    if q.offset > 0 {
+        items.select_nth_unstable_by(q.offset, &cmp);
+        items.drain(..q.offset);
+    }
+    if q.limit < items.len() {
+        items.select_nth_unstable_by(q.limit - 1, &cmp);
+        items.truncate(q.limit);
+    }
+    items.sort_unstable_by(&cmp);
+    (items, total)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -758,7 +786,7 @@ fn has_live_invitation(s: &State, email: &str) -> bool {
 }
 
 fn store_app(s: &mut State, n: NewApp) -> StoredInvitation {
-    let now = s.now_ms();
+    let now = s.creation_time();
     let inv = StoredInvitation {
         id: s.new_id("inv_"),
         email_address: n.email,
@@ -837,36 +865,47 @@ async fn list_invitations(AxState(shared): App, RawQuery(raw): RawQuery) -> Resp
         Err(r) => return r,
     };
     let s = shared.state();
-    let mut items: Vec<(usize, &StoredInvitation, &'static str)> = s
-        .invitations
-        .iter()
-        .enumerate()
-        .map(|(i, inv)| (i, inv, s.effective_status(&inv.status, inv.expires_at)))
-        .filter(|(_, inv, status)| {
-            let status_ok = if q.statuses.is_empty() {
-                *status != "revoked"
-            } else {
-                q.statuses.iter().any(|s| s == status)
-            };
-            let query_ok = q.query.as_ref().is_none_or(|needle| {
-                inv.email_address.contains(needle.as_str()) || inv.id.to_lowercase() == *needle
-            });
-            status_ok && query_ok
-        })
-        .collect();
-    let (field, desc) = (&q.order_by.0, q.order_by.1);
-    items.sort_by(|a, b| {
-        let primary = match field.as_str() {
-            "email_address" => compare(&a.1.email_address, &b.1.email_address, desc),
-            "expires_at" => compare(a.1.expires_at, b.1.expires_at, desc),
-            _ => compare(a.1.created_at, b.1.created_at, desc),
+    let now = s.now_ms();
+    let wanted = |inv: &StoredInvitation| {
+        let status = status_at(&inv.status, inv.expires_at, now);
+        let status_ok = if q.statuses.is_empty() {
+            status != "revoked"
+        } else {
+            q.statuses.iter().any(|s| s == status)
         };
-        primary.then_with(|| compare(a.0, b.0, desc))
-    });
-    let (items, total) = page(items, &q);
+        status_ok
+            && q.query.as_ref().is_none_or(|needle| {
+                inv.email_address.contains(needle.as_str()) || inv.id.to_lowercase() == *needle
+            })
+    };
+    let (field, desc) = (q.order_by.0.as_str(), q.order_by.1);
+    let (items, total) = if field == "created_at" {
+        // The store is in creation order, ties in insertion order: walk it, keep the page.
+        if desc {
+            page_in_order(s.invitations.iter().rev().filter(|i| wanted(i)), &q)
+        } else {
+            page_in_order(s.invitations.iter().filter(|i| wanted(i)), &q)
+        }
+    } else {
+        let items: Vec<(usize, &StoredInvitation)> = s
+            .invitations
+            .iter()
+            .enumerate()
+            .filter(|(_, inv)| wanted(inv))
+            .collect();
+        let (items, total) = page_sorted(items, &q, |a, b| {
+            let primary = if field == "email_address" {
+                compare(&a.1.email_address, &b.1.email_address, desc)
+            } else {
+                compare(a.1.expires_at, b.1.expires_at, desc)
+            };
+            primary.then_with(|| compare(a.0, b.0, desc))
+        });
+        (items.into_iter().map(|(_, inv)| inv).collect(), total)
+    };
     let data: Vec<Value> = items
         .into_iter()
-        .map(|(_, inv, _)| s.invitation_json(inv, false))
+        .map(|inv| s.invitation_json(inv, false))
         .collect();
     if q.paginated {
         ok(json!({"data": data, "total_count": total}))
@@ -1050,7 +1089,7 @@ fn check_org_invite(
 }
 
 fn store_org(s: &mut State, org: &str, n: NewOrg) -> StoredOrganizationInvitation {
-    let now = s.now_ms();
+    let now = s.creation_time();
     let inv = StoredOrganizationInvitation {
         id: s.new_id("orginv_"),
         organization_id: org.to_string(),
@@ -1146,12 +1185,13 @@ fn org_list(
     filter: impl Fn(&StoredOrganizationInvitation) -> bool,
     with_org: bool,
 ) -> Response {
-    let mut items: Vec<(usize, &StoredOrganizationInvitation)> = s
+    let now = s.now_ms();
+    let items: Vec<(usize, &StoredOrganizationInvitation)> = s
         .org_invitations
         .iter()
         .enumerate()
         .filter(|(_, inv)| {
-            let status = s.effective_status(&inv.status, inv.expires_at);
+            let status = status_at(&inv.status, inv.expires_at, now);
             (q.statuses.is_empty() || q.statuses.iter().any(|s| s == status))
                 && q.email_address
                     .as_ref()
@@ -1163,7 +1203,7 @@ fn org_list(
         })
         .collect();
     let desc = q.order_by.1;
-    items.sort_by(|a, b| {
+    let (items, total) = page_sorted(items, q, |a, b| {
         let primary = if q.order_by.0 == "email_address" {
             compare(&a.1.email_address, &b.1.email_address, desc)
         } else {
@@ -1171,7 +1211,6 @@ fn org_list(
         };
         primary.then_with(|| compare(a.0, b.0, desc))
     });
-    let (items, total) = page(items, q);
     let data: Vec<Value> = items
         .into_iter()
         .map(|(_, inv)| s.org_invitation_json(inv, with_org))
@@ -1312,4 +1351,42 @@ async fn revoke_org_invitation(
     inv.updated_at = now;
     let inv = inv.clone();
     ok(s.org_invitation_json(&inv, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(offset: usize, limit: usize) -> ListQuery {
+        ListQuery {
+            statuses: Vec::new(),
+            query: None,
+            email_address: None,
+            order_by: ("created_at".into(), false),
+            paginated: true,
+            limit,
+            offset,
+        }
+    }
+
+    #[test]
+    fn selected_pages_equal_pages_of_the_fully_sorted_list() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for round in 0..200 {
+            let len = rng.usize(0..60);
+            // Few distinct keys, so ties are common; the index breaks them.
+            let items: Vec<(u8, usize)> = (0..len).map(|i| (rng.u8(0..5), i)).collect();
+            let desc = round % 2 == 0;
+            let cmp = |a: &(u8, usize), b: &(u8, usize)| {
+                compare(a.0, b.0, desc).then_with(|| compare(a.1, b.1, desc))
+            };
+            let mut sorted = items.clone();
+            sorted.sort_by(cmp);
+            let (offset, limit) = (rng.usize(0..70), rng.usize(1..20));
+            let q = query(offset, limit);
+            let expected: Vec<_> = sorted.iter().copied().skip(offset).take(limit).collect();
+            assert_eq!(page_sorted(items.clone(), &q, cmp), (expected.clone(), len));
+            assert_eq!(page_in_order(sorted.into_iter(), &q), (expected, len));
+        }
+    }
 }

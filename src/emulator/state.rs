@@ -82,6 +82,9 @@ pub(crate) struct Organization {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) clock_offset_ms: i64,
+    /// The latest creation time handed out: creation times never decrease, so the stores are
+    /// in `created_at` order.
+    last_created: i64,
     pub(crate) organizations_enabled: bool,
     pub(crate) invitations: Vec<StoredInvitation>,
     pub(crate) org_invitations: Vec<StoredOrganizationInvitation>,
@@ -94,6 +97,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             clock_offset_ms: 0,
+            last_created: 0,
             organizations_enabled: true,
             invitations: Vec::new(),
             org_invitations: Vec::new(),
@@ -113,6 +117,13 @@ impl State {
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         now.saturating_add(self.clock_offset_ms)
+    }
+
+    /// The creation time of a new invitation: now, but never before the previous one, even if
+    /// the system clock steps back.
+    pub(crate) fn creation_time(&mut self) -> i64 {
+        self.last_created = self.now_ms().max(self.last_created);
+        self.last_created
     }
 
     /// `prefix` + 27 base62 characters, unique within the emulator.
@@ -186,13 +197,7 @@ impl State {
 
     /// The status as the service reports it: `expired` once `expires_at` has passed.
     pub(crate) fn effective_status(&self, status: &str, expires_at: i64) -> &'static str {
-        match status {
-            "pending" if expires_at <= self.now_ms() => "expired",
-            "pending" => "pending",
-            "accepted" => "accepted",
-            "revoked" => "revoked",
-            _ => "pending",
-        }
+        status_at(status, expires_at, self.now_ms())
     }
 
     pub(crate) fn invitation_json(&self, inv: &StoredInvitation, with_url: bool) -> Value {
@@ -312,7 +317,7 @@ impl State {
     }
 
     pub(crate) fn seed_invitation(&mut self, email: &str) -> String {
-        let now = self.now_ms();
+        let now = self.creation_time();
         let inv = StoredInvitation {
             id: self.new_id("inv_"),
             email_address: email.to_lowercase(),
@@ -330,6 +335,17 @@ impl State {
 
     pub(crate) fn expiry(&self, now: i64, days: Option<i64>) -> i64 {
         now + days.unwrap_or(DEFAULT_EXPIRY_DAYS) * DAY_MS
+    }
+}
+
+/// The status at time `now` (Unix ms): `expired` once `expires_at` has passed.
+pub(crate) fn status_at(status: &str, expires_at: i64, now: i64) -> &'static str {
+    match status {
+        "pending" if expires_at <= now => "expired",
+        "pending" => "pending",
+        "accepted" => "accepted",
+        "revoked" => "revoked",
+        _ => "pending",
     }
 }
 
