@@ -15,7 +15,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let emu = Emulator::builder().rate_limits(false).start().await.unwrap();
+    let emu = Emulator::builder()
+        .rate_limits(false)
+        .start()
+        .await
+        .unwrap();
     // Half of them expire: filters have work to do.
     let seeding = Instant::now();
     for i in 0..STORED / 2 {
@@ -32,10 +36,22 @@ async fn main() {
     let http = reqwest::Client::new();
     let base = emu.base_url();
     let cases = [
-        ("status=pending, newest first, offset 0", "status=pending&order_by=-created_at&limit=500&offset=0"),
-        ("status=pending, newest first, offset 25000", "status=pending&order_by=-created_at&limit=500&offset=25000"),
-        ("status=pending, by email, offset 25000", "status=pending&order_by=email_address&limit=500&offset=25000"),
-        ("status=expired, oldest first, offset 49500", "status=expired&order_by=created_at&limit=500&offset=49500"),
+        (
+            "status=pending, newest first, offset 0",
+            "status=pending&order_by=-created_at&limit=500&offset=0",
+        ),
+        (
+            "status=pending, newest first, offset 25000",
+            "status=pending&order_by=-created_at&limit=500&offset=25000",
+        ),
+        (
+            "status=pending, by email, offset 25000",
+            "status=pending&order_by=email_address&limit=500&offset=25000",
+        ),
+        (
+            "status=expired, oldest first, offset 49500",
+            "status=expired&order_by=created_at&limit=500&offset=49500",
+        ),
     ];
     println!("| page of 500 of {STORED} stored | median | p99 | pages/s |");
     println!("|---|---|---|---|");

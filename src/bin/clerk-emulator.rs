@@ -1,20 +1,23 @@
 //! Runs the clerk-invitations emulator standalone.
 //!
 //! ```text
-//! clerk-emulator [--port 8080] [--key sk_test_emulator]...
+//! clerk-emulator [--port 8080] [--key sk_test_emulator]... [--no-rate-limits] [--time-scale N]
 //! ```
 
 use clerk_invitations::emulator::{DEFAULT_EMULATOR_KEY, Emulator};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: clerk-emulator [--port PORT] [--key SECRET_KEY]...\n\n\
+const USAGE: &str = "usage: clerk-emulator [--port PORT] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N]\n\n\
 Serves Clerk's invitation endpoints on 127.0.0.1:PORT/v1 (default: a free port) until Ctrl-C.\n\
-Accepts the given secret keys (default: sk_test_emulator).";
+Accepts the given secret keys (default: sk_test_emulator).\n\
+Clerk's rate limits apply unless --no-rate-limits; --time-scale 3600 makes an hour's budget\n\
+renew every second.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut port = 0u16;
     let mut keys = Vec::new();
+    let mut builder = Emulator::builder();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,6 +35,14 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             },
+            "--no-rate-limits" => builder = builder.rate_limits(false),
+            "--time-scale" => match args.next().and_then(|p| p.parse::<f64>().ok()) {
+                Some(n) if n.is_finite() && n > 0.0 => builder = builder.time_scale(n),
+                _ => {
+                    eprintln!("error: --time-scale needs a positive number\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -45,7 +56,7 @@ async fn main() -> ExitCode {
     if keys.is_empty() {
         keys.push(DEFAULT_EMULATOR_KEY.to_string());
     }
-    let emulator = match Emulator::builder().keys(keys).port(port).start().await {
+    let emulator = match builder.keys(keys).port(port).start().await {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e}");

@@ -7,6 +7,9 @@
 //! the `paginated=true` envelope, organizations with members and roles, Clerk's error envelope
 //! with a trace id, `Clerk-API-Version` checks and secret-key checks.
 //!
+//! For tests of failure handling it also enforces Clerk's rate limits (with a time scale, see
+//! [`EmulatorBuilder::time_scale`]) and injects faults ([`Emulator::inject`], [`Fault`]).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> clerk_invitations::Result<()> {

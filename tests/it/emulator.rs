@@ -574,3 +574,19 @@ async fn endpoint_limits_are_separate_and_renew_on_the_scaled_clock() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_deprecated_pending_list_shows_only_pending() {
+    let (emu, clerk) = setup().await;
+    let org = clerk.organization("org_1").invitations();
+    let a = org.create("p1@x.test", "org:member").await.unwrap();
+    let b = org.create("p2@x.test", "org:member").await.unwrap();
+    org.create("p3@x.test", "org:member").await.unwrap();
+    org.revoke(&a.id).await.unwrap();
+    emu.accept_organization_invitation(&b.id).unwrap();
+    let pending = org.list_pending().limit(10).await.unwrap();
+    assert_eq!(pending.total_count, Some(1));
+    assert_eq!(pending.data[0].email_address, "p3@x.test");
+    assert_eq!(pending.data[0].status, InvitationStatus::Pending);
+}
