@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::generated;
+use crate::retry::RetryPolicy;
 use crate::transport::HookContext;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -21,6 +22,11 @@ pub const API_URL_ENV: &str = "CLERK_API_URL";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time allowed to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default limit on the size of a success response body (a page of 500 organization
+/// invitations is well under 1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;
+/// Redirects followed when they stay on the base URL's scheme, host and port.
+const MAX_SAME_ORIGIN_REDIRECTS: usize = 5;
 
 /// A client for Clerk's invitation endpoints.
 ///
@@ -42,6 +48,7 @@ pub struct Clerk {
 pub(crate) struct ClientInner {
     pub(crate) raw: generated::Client,
     pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
     base_url: String,
 }
 
@@ -51,6 +58,7 @@ impl fmt::Debug for Clerk {
             .field("base_url", &self.inner.base_url)
             .field("secret_key", &"<redacted>")
             .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
             .finish()
     }
 }
@@ -117,6 +125,10 @@ impl Clerk {
     pub(crate) fn timeout(&self) -> Duration {
         self.inner.timeout
     }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
 }
 
 /// Builds a [`Clerk`] client. Made by [`Clerk::builder`].
@@ -130,6 +142,9 @@ pub struct ClerkBuilder {
     user_agent_suffix: Option<String>,
     http_client: Option<reqwest::Client>,
     env_error: Option<String>,
+    retry: Option<RetryPolicy>,
+    max_response_body: Option<usize>,
+    allow_http: bool,
 }
 
 impl fmt::Debug for ClerkBuilder {
@@ -143,6 +158,9 @@ impl fmt::Debug for ClerkBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
+            .field("allow_http", &self.allow_http)
             .finish_non_exhaustive()
     }
 }
@@ -180,8 +198,9 @@ impl ClerkBuilder {
         self
     }
 
-    /// Time allowed for one request, from sending it to reading the whole response
-    /// (default 30 s).
+    /// Time allowed for one attempt of a request, from sending it to reading the whole
+    /// response (default 30 s). A stalled body ends in a timeout error. Retries get a fresh
+    /// allowance each; [`RetryPolicy::deadline`] bounds the whole operation.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -200,9 +219,33 @@ impl ClerkBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (its pool, proxy and TLS settings) instead of a new one.
+    /// Use this `reqwest::Client` (its pool, proxy, TLS and redirect settings) instead of a
+    /// new one. The client's own redirect policy then applies; reqwest's default drops the
+    /// `Authorization` header on a redirect to another host.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// How failed requests are retried (default: [`RetryPolicy::default`]; see the README's
+    /// section on retries). Requests can override it with `with_retry`.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The largest success response body read, in bytes (default 4 MiB). A larger one is an
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) error, read no further than the limit.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = Some(bytes);
+        self
+    }
+
+    /// Allow a plain `http://` base URL that is not a loopback address. Without it only
+    /// `https://` URLs, and `http://` to `localhost`, `127.0.0.0/8` or `::1` (an emulator), are
+    /// accepted, so the secret key never crosses a network unencrypted by accident.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
         self
     }
 
@@ -248,6 +291,12 @@ impl ClerkBuilder {
                 "base URL `{trimmed}` must be an http or https URL with a host"
             )));
         }
+        if parsed.scheme() == "http" && !self.allow_http && !is_loopback(&parsed) {
+            return Err(Error::configuration(format!(
+                "base URL `{trimmed}` is plain http to a host that is not loopback: use https, \
+                 or allow_insecure_http(true) if the network is trusted"
+            )));
+        }
 
         let mut ua = format!("clerk-invitations/{}", env!("CARGO_PKG_VERSION"));
         if let Some(suffix) = self.user_agent_suffix.filter(|s| !s.trim().is_empty()) {
@@ -265,23 +314,55 @@ impl ClerkBuilder {
                 crate::tls::init();
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .timeout(timeout)
+                    .redirect(same_origin_redirects())
                     .build()
                     .map_err(|e| {
                         Error::configuration("the HTTP client could not be built").with_source(e)
                     })?
             }
         };
-        let raw =
-            generated::Client::new_with_client(&trimmed, http, HookContext { auth, user_agent });
+        let context = HookContext {
+            auth,
+            user_agent,
+            max_response_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
+        };
+        let raw = generated::Client::new_with_client(&trimmed, http, context);
         Ok(Clerk {
             inner: Arc::new(ClientInner {
                 raw,
                 timeout,
+                retry: self.retry.unwrap_or_default(),
                 base_url: trimmed,
             }),
         })
     }
+}
+
+/// `localhost`, `127.0.0.0/8` or `::1`.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Follows a few redirects that keep scheme, host and port; stops at any other, so the
+/// credentials (and the request) never go to another origin. The 3xx then comes back as an
+/// error.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_SAME_ORIGIN_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 #[cfg(test)]
@@ -305,7 +386,13 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::Configuration, "{key:?}");
             assert!(!e.to_string().contains("sk_test"), "{e}");
         }
-        for url in ["not a url", "ftp://example.com", "file:///tmp"] {
+        for url in [
+            "not a url",
+            "ftp://example.com",
+            "file:///tmp",
+            "http://api.clerk.com/v1",
+            "http://10.0.0.1/v1",
+        ] {
             let e = Clerk::builder()
                 .secret_key("sk_test_x")
                 .base_url(url)
@@ -315,6 +402,35 @@ mod tests {
         }
         let e = Clerk::builder().build().unwrap_err();
         assert!(e.to_string().contains("CLERK_SECRET_KEY"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:8080/v1",
+            "http://127.1.2.3/v1",
+            "http://localhost:1/v1",
+            "http://[::1]:1/v1",
+            "https://api.clerk.com/v1",
+        ] {
+            Clerk::builder()
+                .secret_key("sk_test_x")
+                .base_url(url)
+                .build()
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        let e = Clerk::builder()
+            .secret_key("sk_test_x")
+            .base_url("http://clerk.internal/v1")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("allow_insecure_http"), "{e}");
+        Clerk::builder()
+            .secret_key("sk_test_x")
+            .base_url("http://clerk.internal/v1")
+            .allow_insecure_http(true)
+            .build()
+            .unwrap();
     }
 
     #[test]

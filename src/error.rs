@@ -75,6 +75,7 @@ struct Inner {
     api_errors: Vec<ApiError>,
     retry_after: Option<Duration>,
     body_excerpt: Option<String>,
+    attempts: u32,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -89,6 +90,7 @@ impl Error {
                 api_errors: Vec::new(),
                 retry_after: None,
                 body_excerpt: None,
+                attempts: 0,
                 source: None,
             }),
         }
@@ -133,6 +135,28 @@ impl Error {
     pub(crate) fn with_body_excerpt(mut self, excerpt: Option<String>) -> Self {
         self.inner.body_excerpt = excerpt;
         self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    /// Whether the connection could not be established, so nothing was sent.
+    pub(crate) fn is_connect_failure(&self) -> bool {
+        self.inner.kind == ErrorKind::Transport
+            && self
+                .inner
+                .source
+                .as_ref()
+                .and_then(|s| s.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_connect)
+    }
+
+    /// How many attempts were made before this error was returned (0 when nothing was sent,
+    /// e.g. for invalid input). See [`RetryPolicy`](crate::RetryPolicy).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
     }
 
     /// What kind of failure this is.
@@ -241,6 +265,9 @@ impl fmt::Display for Error {
         if let Some(trace) = &i.trace_id {
             write!(f, " [trace {trace}]")?;
         }
+        if i.attempts > 1 {
+            write!(f, " (after {} attempts)", i.attempts)?;
+        }
         Ok(())
     }
 }
@@ -264,6 +291,9 @@ impl fmt::Debug for Error {
         }
         if let Some(b) = &i.body_excerpt {
             d.field("body_excerpt", b);
+        }
+        if i.attempts > 1 {
+            d.field("attempts", &i.attempts);
         }
         if let Some(s) = &i.source {
             d.field("source", s);

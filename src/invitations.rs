@@ -4,8 +4,9 @@ use crate::error::Result;
 use crate::generated::types as raw;
 use crate::models::{Invitation, InvitationStatus, TemplateSlug, status_param};
 use crate::page::{DEFAULT_STREAM_PAGE_SIZE, Page, paginate};
-use crate::request::{RequestOptions, request_builder};
-use crate::transport::{Response, call};
+use crate::request::{RequestOptions, execute, request_builder};
+use crate::retry::{Operation, RetryPolicy};
+use crate::transport::Response;
 use crate::validate;
 use crate::{Clerk, Error};
 use futures_core::Stream;
@@ -305,15 +306,63 @@ impl CreateInvitation {
             redirect_url: c.redirect_url,
             template_slug: c.template_slug.map(Into::into),
         };
-        let raw = &self.clerk.inner.raw;
-        call(
-            self.opts.timeout(&self.clerk),
-            raw.create_invitation().body(body).send(),
-        )
-        .await
+        let since = settle_horizon();
+        let email = body.email_address.clone();
+        let clerk = self.clerk.clone();
+        let op = Operation {
+            id: "create_invitation",
+            idempotent: false,
+            settled_by: Error::is_duplicate,
+            settle: Some(Box::new(move || {
+                let (clerk, email) = (clerk.clone(), email.clone());
+                Box::pin(async move { find_created(&clerk, &email, since).await })
+            })),
+        };
+        let req = self.clerk.inner.raw.create_invitation().body(body);
+        execute(&self.clerk, &self.opts, op, || req.clone().send()).await
     }
 }
 request_builder!(CreateInvitation => Invitation);
+
+/// How far back (client clock, Unix ms) an invitation found after an ambiguous failure may have
+/// been created to count as this call's: the call's start, less a minute for clock skew.
+fn settle_horizon() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    now.saturating_sub(60_000)
+}
+
+/// The look-ups made while settling an ambiguous failure: a few quick attempts.
+fn lookup_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(3)
+        .deadline(Some(std::time::Duration::from_secs(30)))
+}
+
+/// The pending invitation for `email` created since `since`, if there is one.
+async fn find_created(clerk: &Clerk, email: &str, since: i64) -> Option<Response<Invitation>> {
+    let response = clerk
+        .invitations()
+        .list()
+        .query(email)
+        .status(InvitationStatus::Pending)
+        .limit(*crate::validate::LIMIT_RANGE.end())
+        .with_retry(lookup_policy())
+        .send_with_http_info()
+        .await
+        .ok()?;
+    let (status, headers) = (response.status(), response.headers().clone());
+    let wanted = email.to_lowercase();
+    response
+        .into_value()
+        .data
+        .into_iter()
+        .filter(|i| i.email_address.to_lowercase() == wanted && i.created_at >= since)
+        .max_by_key(|i| i.created_at)
+        .map(|inv| Response::new(inv, status, headers))
+}
 
 /// `POST /invitations/bulk`. Made by [`Invitations::create_bulk`].
 #[derive(Clone, Debug)]
@@ -346,12 +395,31 @@ impl CreateBulkInvitations {
                 template_slug: c.template_slug.unwrap_or_default().into(),
             });
         }
-        let raw = &self.clerk.inner.raw;
-        call(
-            self.opts.timeout(&self.clerk),
-            raw.create_bulk_invitations().body(body).send(),
-        )
-        .await
+        let since = settle_horizon();
+        let emails: Vec<String> = body.iter().map(|i| i.email_address.clone()).collect();
+        let clerk = self.clerk.clone();
+        let op = Operation {
+            id: "create_bulk_invitations",
+            idempotent: false,
+            settled_by: Error::is_duplicate,
+            settle: Some(Box::new(move || {
+                let (clerk, emails) = (clerk.clone(), emails.clone());
+                Box::pin(async move {
+                    // All or nothing: the earlier attempt counts only if every one exists.
+                    let mut found = Vec::with_capacity(emails.len());
+                    let mut last = None;
+                    for email in &emails {
+                        let r = find_created(&clerk, email, since).await?;
+                        last = Some((r.status(), r.headers().clone()));
+                        found.push(r.into_value());
+                    }
+                    let (status, headers) = last?;
+                    Some(Response::new(found, status, headers))
+                })
+            })),
+        };
+        let req = self.clerk.inner.raw.create_bulk_invitations().body(body);
+        execute(&self.clerk, &self.opts, op, || req.clone().send()).await
     }
 }
 request_builder!(CreateBulkInvitations => Vec<Invitation>);
@@ -443,7 +511,8 @@ impl ListInvitations {
             req = req.offset(u64::from(o));
         }
         let offset = u64::from(self.offset.unwrap_or(0));
-        let response = call(self.opts.timeout(&self.clerk), req.send()).await?;
+        let op = Operation::idempotent("list_invitations");
+        let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|body| match body {
             raw::ListInvitationsResponse::PaginatedInvitations(p) => {
                 Page::new(p.data, u64::try_from(p.total_count).ok(), offset)
@@ -501,14 +570,44 @@ impl RevokeInvitation {
     /// `invitation_already_accepted` (400).
     pub async fn send_with_http_info(self) -> Result<Response<Invitation>> {
         validate::path_id("invitation_id", &self.invitation_id)?;
-        let raw = &self.clerk.inner.raw;
-        call(
-            self.opts.timeout(&self.clerk),
-            raw.revoke_invitation()
-                .invitation_id(self.invitation_id)
-                .send(),
-        )
-        .await
+        let clerk = self.clerk.clone();
+        let id = self.invitation_id.clone();
+        let op = Operation {
+            id: "revoke_invitation",
+            idempotent: true,
+            settled_by: |e| e.has_code("invitation_already_revoked"),
+            settle: Some(Box::new(move || {
+                let (clerk, id) = (clerk.clone(), id.clone());
+                Box::pin(async move { find_revoked(&clerk, &id).await })
+            })),
+        };
+        let req = self
+            .clerk
+            .inner
+            .raw
+            .revoke_invitation()
+            .invitation_id(self.invitation_id);
+        execute(&self.clerk, &self.opts, op, || req.clone().send()).await
     }
 }
 request_builder!(RevokeInvitation => Invitation);
+
+/// The revoked invitation with this id, if it is revoked.
+async fn find_revoked(clerk: &Clerk, id: &str) -> Option<Response<Invitation>> {
+    let response = clerk
+        .invitations()
+        .list()
+        .query(id)
+        .status(InvitationStatus::Revoked)
+        .with_retry(lookup_policy())
+        .send_with_http_info()
+        .await
+        .ok()?;
+    let (status, headers) = (response.status(), response.headers().clone());
+    response
+        .into_value()
+        .data
+        .into_iter()
+        .find(|i| i.id == id)
+        .map(|inv| Response::new(inv, status, headers))
+}

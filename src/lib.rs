@@ -13,6 +13,7 @@ pub mod models;
 mod organizations;
 mod page;
 mod request;
+mod retry;
 mod tls;
 mod transport;
 mod validate;
@@ -43,7 +44,7 @@ mod generated {
 
 pub use client::{
     API_URL_ENV, API_VERSION, Clerk, ClerkBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, SECRET_KEY_ENV,
+    DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, SECRET_KEY_ENV,
 };
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use invitations::{
@@ -62,5 +63,6 @@ pub use organizations::{
     OrganizationInvitations, RevokeOrganizationInvitation, User, UserOrganizationInvitations,
 };
 pub use page::{DEFAULT_STREAM_PAGE_SIZE, Page};
+pub use retry::RetryPolicy;
 pub use transport::Response;
 pub use validate::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};

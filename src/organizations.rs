@@ -9,8 +9,9 @@ use crate::models::{
     status_param,
 };
 use crate::page::{DEFAULT_STREAM_PAGE_SIZE, Page, paginate};
-use crate::request::{RequestOptions, request_builder};
-use crate::transport::{Response, call};
+use crate::request::{RequestOptions, execute, request_builder};
+use crate::retry::Operation;
+use crate::transport::Response;
 use crate::validate;
 use crate::{Clerk, Error};
 use futures_core::Stream;
@@ -407,15 +408,16 @@ impl CreateOrganizationInvitation {
             redirect_url: c.redirect_url,
             role: c.role,
         };
-        let raw = &self.clerk.inner.raw;
-        call(
-            self.opts.timeout(&self.clerk),
-            raw.create_organization_invitation()
-                .organization_id(self.organization_id)
-                .body(body)
-                .send(),
-        )
-        .await
+        // The service answers a repeated invitation with the pending one: retries are safe.
+        let op = Operation::idempotent("create_organization_invitation");
+        let req = self
+            .clerk
+            .inner
+            .raw
+            .create_organization_invitation()
+            .organization_id(self.organization_id)
+            .body(body);
+        execute(&self.clerk, &self.opts, op, || req.clone().send()).await
     }
 }
 request_builder!(CreateOrganizationInvitation => OrganizationInvitation);
@@ -447,15 +449,16 @@ impl CreateOrganizationInvitationBulk {
             .enumerate()
             .map(|(i, item)| item.checked(&format!("invitations[{i}].")))
             .collect::<Result<Vec<_>>>()?;
-        let raw = &self.clerk.inner.raw;
-        let response = call(
-            self.opts.timeout(&self.clerk),
-            raw.create_organization_invitation_bulk()
-                .organization_id(self.organization_id)
-                .body(body)
-                .send(),
-        )
-        .await?;
+        // As for single invitations, repeats come back as the pending invitations.
+        let op = Operation::idempotent("create_organization_invitation_bulk");
+        let req = self
+            .clerk
+            .inner
+            .raw
+            .create_organization_invitation_bulk()
+            .organization_id(self.organization_id)
+            .body(body);
+        let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|p| Page::new(p.data, u64::try_from(p.total_count).ok(), 0)))
     }
 }
@@ -480,15 +483,15 @@ impl GetOrganizationInvitation {
     pub async fn send_with_http_info(self) -> Result<Response<OrganizationInvitation>> {
         validate::path_id("organization_id", &self.organization_id)?;
         validate::path_id("invitation_id", &self.invitation_id)?;
-        let raw = &self.clerk.inner.raw;
-        call(
-            self.opts.timeout(&self.clerk),
-            raw.get_organization_invitation()
-                .organization_id(self.organization_id)
-                .invitation_id(self.invitation_id)
-                .send(),
-        )
-        .await
+        let op = Operation::idempotent("get_organization_invitation");
+        let req = self
+            .clerk
+            .inner
+            .raw
+            .get_organization_invitation()
+            .organization_id(self.organization_id)
+            .invitation_id(self.invitation_id);
+        execute(&self.clerk, &self.opts, op, || req.clone().send()).await
     }
 }
 request_builder!(GetOrganizationInvitation => OrganizationInvitation);
@@ -523,18 +526,42 @@ impl RevokeOrganizationInvitation {
         if let Some(u) = &self.requesting_user_id {
             validate::non_empty("requesting_user_id", u)?;
         }
-        let raw = &self.clerk.inner.raw;
-        call(
-            self.opts.timeout(&self.clerk),
-            raw.revoke_organization_invitation()
-                .organization_id(self.organization_id)
-                .invitation_id(self.invitation_id)
-                .body(raw::RevokeOrganizationInvitationBody {
-                    requesting_user_id: self.requesting_user_id,
+        let (clerk, org, id) = (
+            self.clerk.clone(),
+            self.organization_id.clone(),
+            self.invitation_id.clone(),
+        );
+        let op = Operation {
+            id: "revoke_organization_invitation",
+            idempotent: true,
+            // A retry of a revoke that took effect finds the invitation no longer pending.
+            settled_by: |e| e.has_code("organization_invitation_not_pending"),
+            settle: Some(Box::new(move || {
+                let (clerk, org, id) = (clerk.clone(), org.clone(), id.clone());
+                Box::pin(async move {
+                    let found = clerk
+                        .organization(org)
+                        .invitations()
+                        .get(id)
+                        .with_retry(crate::RetryPolicy::default().max_attempts(3))
+                        .send_with_http_info()
+                        .await
+                        .ok()?;
+                    (found.value().status == InvitationStatus::Revoked).then_some(found)
                 })
-                .send(),
-        )
-        .await
+            })),
+        };
+        let req = self
+            .clerk
+            .inner
+            .raw
+            .revoke_organization_invitation()
+            .organization_id(self.organization_id)
+            .invitation_id(self.invitation_id)
+            .body(raw::RevokeOrganizationInvitationBody {
+                requesting_user_id: self.requesting_user_id,
+            });
+        execute(&self.clerk, &self.opts, op, || req.clone().send()).await
     }
 }
 request_builder!(RevokeOrganizationInvitation => OrganizationInvitation);
@@ -656,7 +683,8 @@ impl ListOrganizationInvitations {
         if let Some(o) = self.offset {
             req = req.offset(u64::from(o));
         }
-        let response = call(self.opts.timeout(&self.clerk), req.send()).await?;
+        let op = Operation::idempotent("list_organization_invitations");
+        let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|p| page(p.data, p.total_count, self.offset)))
     }
 }
@@ -693,7 +721,8 @@ impl ListPendingOrganizationInvitations {
         if let Some(o) = self.offset {
             req = req.offset(u64::from(o));
         }
-        let response = call(self.opts.timeout(&self.clerk), req.send()).await?;
+        let op = Operation::idempotent("list_pending_organization_invitations");
+        let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|p| page(p.data, p.total_count, self.offset)))
     }
 }
@@ -793,7 +822,8 @@ impl ListInstanceOrganizationInvitations {
         if let Some(o) = self.offset {
             req = req.offset(u64::from(o));
         }
-        let response = call(self.opts.timeout(&self.clerk), req.send()).await?;
+        let op = Operation::idempotent("list_instance_organization_invitations");
+        let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|p| page(p.data, p.total_count, self.offset)))
     }
 }
@@ -872,7 +902,8 @@ impl ListUserOrganizationInvitations {
         if let Some(o) = self.offset {
             req = req.offset(u64::from(o));
         }
-        let response = call(self.opts.timeout(&self.clerk), req.send()).await?;
+        let op = Operation::idempotent("users_get_organization_invitations");
+        let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|p| page(p.data, p.total_count, self.offset)))
     }
 }

@@ -1,5 +1,10 @@
 //! What every request builder shares: per-request options and the `send`/`.await` plumbing.
 
+use crate::error::Result;
+use crate::retry::{self, Operation, RetryPolicy};
+use crate::transport::{Response, call};
+use progenitor_client::ResponseValue;
+use std::future::Future;
 use std::time::Duration;
 
 /// Options of one request, apart from the API's own fields. Set them with the builders'
@@ -7,12 +12,33 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: Option<RetryPolicy>,
 }
 
 impl RequestOptions {
     pub(crate) fn timeout(&self, clerk: &crate::Clerk) -> Duration {
         self.timeout.unwrap_or_else(|| clerk.timeout())
     }
+
+    pub(crate) fn retry<'a>(&'a self, clerk: &'a crate::Clerk) -> &'a RetryPolicy {
+        self.retry.as_ref().unwrap_or_else(|| clerk.retry_policy())
+    }
+}
+
+/// Runs one operation: each attempt made by `make` under the timeout, retried as `op` and the
+/// policy allow.
+pub(crate) async fn execute<T, F, Fut>(
+    clerk: &crate::Clerk,
+    opts: &RequestOptions,
+    op: Operation<'_, T>,
+    mut make: F,
+) -> Result<Response<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+{
+    let timeout = opts.timeout(clerk);
+    retry::run(opts.retry(clerk), op, || call(timeout, make())).await
 }
 
 /// Implements, for a builder with an `async fn send_with_http_info(self) -> Result<Response<T>>`:
@@ -31,9 +57,16 @@ macro_rules! request_builder {
                     .map($crate::Response::into_value)
             }
 
-            /// Time allowed for this request, overriding the client's timeout.
+            /// Time allowed for each attempt of this request, overriding the client's timeout.
             pub fn with_timeout(mut self, timeout: ::std::time::Duration) -> Self {
                 self.opts.timeout = Some(timeout);
+                self
+            }
+
+            /// How this request is retried, overriding the client's
+            /// [`RetryPolicy`](crate::RetryPolicy).
+            pub fn with_retry(mut self, policy: $crate::RetryPolicy) -> Self {
+                self.opts.retry = Some(policy);
                 self
             }
         }

@@ -25,6 +25,17 @@ const EXCERPT_LEN: usize = 200;
 pub struct HookContext {
     pub(crate) auth: HeaderValue,
     pub(crate) user_agent: HeaderValue,
+    /// Largest success body read; a larger one is a [`ErrorKind::Decode`] error.
+    pub(crate) max_response_body: usize,
+}
+
+/// Marks the stand-in response `exec` returns when a success body was too large; `call` turns
+/// it into a typed error. Its status is 500 only so that the generated code hands the response
+/// back instead of decoding it.
+#[derive(Clone, Copy, Debug)]
+struct BodyTooLarge {
+    status: u16,
+    limit: usize,
 }
 
 impl fmt::Debug for HookContext {
@@ -53,6 +64,47 @@ impl ClientHooks<HookContext> for generated::Client {
         headers.insert(USER_AGENT, ctx.user_agent.clone());
         Ok(())
     }
+
+    /// Sends the request and, for a success, reads the body here, up to the size limit, so
+    /// that a huge body costs at most the limit in memory.
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut response = self.client().execute(request).await?;
+        if !response.status().is_success() {
+            return Ok(response);
+        }
+        let limit = self.inner().max_response_body;
+        let status = response.status();
+        let version = response.version();
+        let headers = response.headers().clone();
+        let too_large = |status: reqwest::StatusCode| {
+            let mut r = http::Response::new(bytes::Bytes::new());
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r.extensions_mut().insert(BodyTooLarge {
+                status: status.as_u16(),
+                limit,
+            });
+            Ok(reqwest::Response::from(r))
+        };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return too_large(status);
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                return too_large(status);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let mut rebuilt = http::Response::new(body.freeze());
+        *rebuilt.status_mut() = status;
+        *rebuilt.version_mut() = version;
+        *rebuilt.headers_mut() = headers;
+        Ok(reqwest::Response::from(rebuilt))
+    }
 }
 
 /// A typed value with the HTTP status and headers of the response that carried it.
@@ -64,6 +116,14 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
+    pub(crate) fn new(value: T, status: u16, headers: HeaderMap) -> Self {
+        Response {
+            value,
+            status,
+            headers,
+        }
+    }
+
     /// The decoded value.
     pub fn value(&self) -> &T {
         &self.value
@@ -129,7 +189,26 @@ where
 async fn map_error(e: progenitor_client::Error<()>) -> Error {
     use progenitor_client::Error as P;
     match e {
-        P::UnexpectedResponse(response) => from_error_response(response).await,
+        P::UnexpectedResponse(response) => {
+            if let Some(big) = response.extensions().get::<BodyTooLarge>() {
+                return Error::new(
+                    ErrorKind::Decode,
+                    format!(
+                        "the response body is larger than the limit of {} bytes",
+                        big.limit
+                    ),
+                )
+                .with_status(big.status)
+                .with_trace_id(
+                    response
+                        .headers()
+                        .get(TRACE_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string),
+                );
+            }
+            from_error_response(response).await
+        }
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
             from_reqwest(e)
         }

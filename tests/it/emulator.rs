@@ -3,7 +3,7 @@
 use crate::schema::CheckedEmulator;
 use clerk_invitations::emulator::Emulator;
 use clerk_invitations::{
-    Clerk, ErrorKind, InvitationStatus, NewInvitation, NewOrganizationInvitation,
+    Clerk, ErrorKind, InvitationStatus, NewInvitation, NewOrganizationInvitation, RetryPolicy,
 };
 use futures_util::TryStreamExt;
 use std::time::Duration;
@@ -555,6 +555,7 @@ async fn endpoint_limits_are_separate_and_renew_on_the_scaled_clock() {
     let err = clerk
         .invitations()
         .create_bulk([NewInvitation::new("over@x.test")])
+        .with_retry(RetryPolicy::none())
         .await
         .unwrap_err();
     assert_eq!(

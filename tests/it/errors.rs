@@ -168,10 +168,16 @@ async fn connection_refused_is_a_transport_error() {
     let clerk = clerk_invitations::Clerk::builder()
         .secret_key(KEY)
         .base_url(format!("http://127.0.0.1:{port}/v1"))
+        .retry_policy(
+            clerk_invitations::RetryPolicy::default()
+                .backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
         .build()
         .unwrap();
-    let err = clerk.invitations().list().await.unwrap_err();
+    let err = clerk.invitations().create("a@x.test").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport);
+    // Nothing was sent, so even a create is retried, up to the policy's 4 attempts.
+    assert_eq!(err.attempts(), 4);
     assert!(err.is_retryable());
     assert!(std::error::Error::source(&err).is_some());
     assert!(!format!("{err:?}").contains(KEY));

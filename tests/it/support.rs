@@ -12,7 +12,9 @@ pub struct Fixture {
     pub clerk: Clerk,
 }
 
-/// A server that answers every request with `template`.
+/// A server that answers every request with `template`, and a client for it that does not
+/// retry: these fixtures check what is sent and how answers map, one request each. Retries are
+/// tested against the emulator (`retries.rs`).
 pub async fn serve(template: ResponseTemplate) -> Fixture {
     let server = MockServer::start().await;
     Mock::given(any())
@@ -22,6 +24,7 @@ pub async fn serve(template: ResponseTemplate) -> Fixture {
     let clerk = Clerk::builder()
         .secret_key(KEY)
         .base_url(format!("{}/v1", server.uri()))
+        .retry_policy(clerk_invitations::RetryPolicy::none())
         .build()
         .expect("client");
     Fixture { server, clerk }

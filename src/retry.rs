@@ -1,0 +1,336 @@
+//! Retries: the policy callers set, and the loop every operation runs in.
+//!
+//! What is retried depends on what a failure says about the request:
+//!
+//! - **Not executed**: `429` (the service refused it) and connection failures before anything
+//!   was sent. Every operation is retried, after `Retry-After` for a 429.
+//! - **Ambiguous**: a timeout, a connection lost after sending, a 5xx, a success whose body
+//!   could not be read. The request may have taken effect. Reads and revokes are retried on
+//!   502, 503, 504, timeouts and lost connections (not on 500). Organization-invitation creates
+//!   are retried the same way, because the service answers a repeated one with the existing
+//!   invitation. Application-invitation creates first look for an invitation the failed
+//!   attempt created; only if there is none are they sent again, and a `duplicate_record`
+//!   answer to the retry is settled the same way. Revokes settle an "already revoked" /
+//!   "not pending" answer to a retry by fetching the invitation.
+//! - **Final**: every other answer (4xx, invalid input, configuration).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::Response;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// How failed requests are retried. Set per client with
+/// [`ClerkBuilder::retry_policy`](crate::ClerkBuilder::retry_policy) and per request with the
+/// builders' `with_retry`.
+///
+/// ```
+/// use clerk_invitations::RetryPolicy;
+/// use std::time::Duration;
+/// let patient = RetryPolicy::default()
+///     .max_attempts(8)
+///     .backoff(Duration::from_millis(500), Duration::from_secs(30))
+///     .deadline(Some(Duration::from_secs(600)));
+/// let never = RetryPolicy::none();
+/// # let _ = (patient, never);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base_backoff: Duration,
+    max_backoff: Duration,
+    deadline: Option<Duration>,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts, backoff from 200 ms up to 10 s with full jitter, 60 s overall.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            deadline: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Waits between attempts: a random duration up to `base × 2^(retry − 1)`, never above
+    /// `max` ("full jitter"). A 429 waits for its `Retry-After` instead, when it has one.
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.base_backoff = base;
+        self.max_backoff = max.max(base);
+        self
+    }
+
+    /// Time allowed for the whole operation, attempts and waits included (`None`: no limit
+    /// beyond the attempts). A wait that would end past the deadline is not started: the last
+    /// error is returned instead, so a `Retry-After` of an hour comes back to the caller at
+    /// once.
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Attempts in all.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry).
+    fn backoff_for(&self, retry: u32) -> Duration {
+        let exp = retry.saturating_sub(1).min(30);
+        let ceiling = self
+            .base_backoff
+            .saturating_mul(1u32 << exp)
+            .min(self.max_backoff);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// What a failure says about whether the request took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The service did not execute it (429, connection refused).
+    NotExecuted,
+    /// It may have been executed; a retry of an idempotent request is safe.
+    Ambiguous,
+    /// A success response arrived but could not be read: it was executed.
+    ExecutedUnreadable,
+    /// Retrying cannot help.
+    Final,
+}
+
+fn classify(e: &Error) -> Outcome {
+    match e.kind() {
+        ErrorKind::Timeout => Outcome::Ambiguous,
+        ErrorKind::Transport if e.is_connect_failure() => Outcome::NotExecuted,
+        ErrorKind::Transport => Outcome::Ambiguous,
+        ErrorKind::Decode => Outcome::ExecutedUnreadable,
+        ErrorKind::Api => match e.status() {
+            Some(429) => Outcome::NotExecuted,
+            Some(s) if s >= 500 => Outcome::Ambiguous,
+            _ => Outcome::Final,
+        },
+        _ => Outcome::Final,
+    }
+}
+
+/// A boxed future, for the operation-specific look-ups.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Finds the result of an earlier attempt that may have taken effect.
+pub(crate) type Settle<'a, T> =
+    Box<dyn Fn() -> BoxFuture<'a, Option<Response<T>>> + Send + Sync + 'a>;
+
+/// How an operation behaves under retries.
+pub(crate) struct Operation<'a, T> {
+    /// The operation id of the spec, for tracing.
+    pub(crate) id: &'static str,
+    /// Whether sending it twice has the effect of sending it once.
+    pub(crate) idempotent: bool,
+    /// After an ambiguous failure, an error that means the earlier attempt took effect.
+    pub(crate) settled_by: fn(&Error) -> bool,
+    /// Looks up the earlier attempt's result.
+    pub(crate) settle: Option<Settle<'a, T>>,
+}
+
+impl<T> Operation<'_, T> {
+    /// A read, or another request whose repetition is harmless.
+    pub(crate) fn idempotent(id: &'static str) -> Self {
+        Operation {
+            id,
+            idempotent: true,
+            settled_by: |_| false,
+            settle: None,
+        }
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the policy says stop.
+pub(crate) async fn run<T, F, Fut>(
+    policy: &RetryPolicy,
+    op: Operation<'_, T>,
+    mut attempt: F,
+) -> Result<Response<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Response<T>>>,
+{
+    let span = tracing::debug_span!(
+        "clerk_invitations.request",
+        operation = op.id,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = run_inner(policy, &op, &mut attempt, &span, started)
+        .instrument(span.clone())
+        .await;
+    let (status, trace) = match &result {
+        Ok(r) => (Some(r.status()), r.trace_id().map(str::to_string)),
+        Err(e) => (e.status(), e.trace_id().map(str::to_string)),
+    };
+    if let Some(status) = status {
+        span.record("status", status);
+    }
+    if let Some(trace) = trace {
+        span.record("trace_id", trace.as_str());
+    }
+    span.record(
+        "duration_ms",
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+    result
+}
+
+async fn run_inner<T, F, Fut>(
+    policy: &RetryPolicy,
+    op: &Operation<'_, T>,
+    attempt: &mut F,
+    span: &tracing::Span,
+    started: Instant,
+) -> Result<Response<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Response<T>>>,
+{
+    let mut ambiguous = false;
+    let mut n = 0;
+    loop {
+        n += 1;
+        span.record("attempt", n);
+        let e = match attempt().await {
+            Ok(r) => return Ok(r),
+            Err(e) => e.with_attempts(n),
+        };
+        if ambiguous && (op.settled_by)(&e) {
+            // The retry met the effect of an earlier attempt.
+            return match settle(op).await {
+                Some(found) => Ok(found),
+                None => Err(e),
+            };
+        }
+        let outcome = classify(&e);
+        tracing::debug!(attempt = n, outcome = ?outcome, status = e.status(), error = %e, "attempt failed");
+        match outcome {
+            Outcome::Final => return Err(e),
+            Outcome::NotExecuted => {}
+            Outcome::ExecutedUnreadable => {
+                return match settle(op).await {
+                    Some(found) => Ok(found),
+                    None => Err(e),
+                };
+            }
+            Outcome::Ambiguous => {
+                ambiguous = true;
+                if op.idempotent {
+                    let retryable = match e.status() {
+                        Some(s) => matches!(s, 502..=504),
+                        None => true,
+                    };
+                    if !retryable {
+                        return Err(e);
+                    }
+                } else if op.settle.is_some() {
+                    if let Some(found) = settle(op).await {
+                        return Ok(found);
+                    }
+                } else {
+                    return Err(e);
+                }
+            }
+        }
+        if n >= policy.max_attempts {
+            return Err(e);
+        }
+        let wait = match e.retry_after() {
+            Some(after) if e.status() == Some(429) => after,
+            _ => policy.backoff_for(n),
+        };
+        if let Some(deadline) = policy.deadline
+            && started.elapsed() + wait > deadline
+        {
+            return Err(e);
+        }
+        tracing::debug!(
+            attempt = n,
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+async fn settle<T>(op: &Operation<'_, T>) -> Option<Response<T>> {
+    let settle = op.settle.as_ref()?;
+    let found = settle().await;
+    tracing::debug!(
+        found = found.is_some(),
+        "looked for the effect of an earlier attempt"
+    );
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_under_its_ceiling() {
+        let p = RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_secs(1));
+        for _ in 0..200 {
+            assert!(p.backoff_for(1) <= Duration::from_millis(100));
+            assert!(p.backoff_for(3) <= Duration::from_millis(400));
+            assert!(p.backoff_for(40) <= Duration::from_secs(1));
+        }
+        // Full jitter: not always the ceiling.
+        let waits: Vec<_> = (0..50).map(|_| p.backoff_for(4)).collect();
+        assert!(waits.iter().any(|w| *w != waits[0]));
+    }
+
+    #[test]
+    fn classification() {
+        let api = |s| Error::new(ErrorKind::Api, "x").with_status(s);
+        assert_eq!(classify(&api(429)), Outcome::NotExecuted);
+        assert_eq!(classify(&api(503)), Outcome::Ambiguous);
+        assert_eq!(classify(&api(500)), Outcome::Ambiguous);
+        assert_eq!(classify(&api(422)), Outcome::Final);
+        assert_eq!(classify(&api(400)), Outcome::Final);
+        assert_eq!(
+            classify(&Error::new(ErrorKind::Timeout, "t")),
+            Outcome::Ambiguous
+        );
+        assert_eq!(
+            classify(&Error::new(ErrorKind::Decode, "d")),
+            Outcome::ExecutedUnreadable
+        );
+        assert_eq!(classify(&Error::invalid_input("i")), Outcome::Final);
+    }
+
+    #[test]
+    fn policy_builders_clamp() {
+        assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
+        assert_eq!(RetryPolicy::none().attempts(), 1);
+        let p = RetryPolicy::default().backoff(Duration::from_secs(5), Duration::from_secs(1));
+        assert_eq!(p.max_backoff, Duration::from_secs(5));
+    }
+}
