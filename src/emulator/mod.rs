@@ -51,6 +51,8 @@ pub struct Exchange {
     pub content_type: String,
     /// Answer body as sent.
     pub body: Bytes,
+    /// Whether an injected [`Fault`] shaped the answer (such answers are off-spec on purpose).
+    pub faulted: bool,
 }
 
 /// The secret key an emulator accepts unless told otherwise.

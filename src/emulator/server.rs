@@ -189,8 +189,11 @@ async fn faults(AxState(shared): App, request: Request, next: Next) -> Response 
         tokio::time::sleep(latency).await;
     }
     let kill = request.extensions().get::<ConnectionKill>().cloned();
+    let faulted = fault
+        .as_ref()
+        .is_some_and(|f| !matches!(f.kind, FaultKind::Delay(_)));
     let Some(fault) = fault else {
-        return record(&shared, &method, &path, next.run(request).await).await;
+        return record(&shared, &method, &path, next.run(request).await, false).await;
     };
     let mut response = match fault.kind {
         FaultKind::Respond {
@@ -244,7 +247,7 @@ async fn faults(AxState(shared): App, request: Request, next: Next) -> Response 
             response.headers_mut().insert(n, v);
         }
     }
-    record(&shared, &method, &path, response).await
+    record(&shared, &method, &path, response, faulted).await
 }
 
 /// Closes the connection the request came on, without an answer.
@@ -257,7 +260,13 @@ async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
-async fn record(shared: &Shared, method: &axum::http::Method, path: &str, r: Response) -> Response {
+async fn record(
+    shared: &Shared,
+    method: &axum::http::Method,
+    path: &str,
+    r: Response,
+    faulted: bool,
+) -> Response {
     let Some(exchanges) = &shared.exchanges else {
         return r;
     };
@@ -276,6 +285,7 @@ async fn record(shared: &Shared, method: &axum::http::Method, path: &str, r: Res
             .unwrap_or("")
             .to_string(),
         body: bytes.clone(),
+        faulted,
     });
     Response::from_parts(parts, Body::from(bytes))
 }

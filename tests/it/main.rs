@@ -10,6 +10,8 @@ mod errors;
 mod faults;
 mod operations;
 #[cfg(feature = "emulator")]
+mod retries;
+#[cfg(feature = "emulator")]
 mod schema;
 mod spec_coverage;
 mod validation;
