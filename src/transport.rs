@@ -417,3 +417,100 @@ mod tests {
         assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any status, body and headers give an error value, never a panic, and the error keeps
+        /// what it can.
+        #[test]
+        fn error_mapping_never_panics(
+            status in 0u16..1000,
+            body in proptest::collection::vec(any::<u8>(), 0..2048),
+            retry_after in "\\PC{0,40}",
+            trace in "[ -~]{0,40}",
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&retry_after) {
+                headers.insert(reqwest::header::RETRY_AFTER, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&trace) {
+                headers.insert(TRACE_ID_HEADER, v);
+            }
+            let err = error_from_parts(status, &headers, &body, None);
+            prop_assert_eq!(err.status(), Some(status));
+            prop_assert!(err.retry_after().is_none_or(|d| d <= MAX_RETRY_AFTER));
+            if let Some(x) = err.body_excerpt() {
+                prop_assert!(x.chars().count() <= EXCERPT_LEN + 1);
+            }
+            let _ = (err.to_string(), format!("{err:?}"), err.is_retryable());
+        }
+
+        /// Bodies that are JSON but not Clerk's envelope, or an envelope with odd fields.
+        #[test]
+        fn envelope_like_bodies_never_panic(
+            status in 400u16..600,
+            code in "\\PC{0,20}",
+            meta in prop_oneof![Just("null"), Just("{}"), Just("[]"), Just("1"), Just("{\"a\":[1,{}]}")],
+            errors_is_array in any::<bool>(),
+        ) {
+            let errors = if errors_is_array {
+                format!(r#"[{{"code":{code:?},"meta":{meta}}}]"#)
+            } else {
+                format!("{code:?}")
+            };
+            let body = format!(r#"{{"errors":{errors},"clerk_trace_id":{code:?}}}"#);
+            let err = error_from_parts(status, &HeaderMap::new(), body.as_bytes(), None);
+            let _ = (err.code(), err.trace_id(), err.to_string());
+        }
+
+        #[test]
+        fn retry_after_parsing_never_panics(value in "\\PC{0,60}") {
+            if let Some(d) = parse_retry_after(&value) {
+                prop_assert!(d <= MAX_RETRY_AFTER);
+            }
+        }
+
+        /// The generated response types reject or accept arbitrary bytes without panicking.
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(body in proptest::collection::vec(any::<u8>(), 0..1024)) {
+            use crate::generated::types as t;
+            let _ = serde_json::from_slice::<t::Invitation>(&body);
+            let _ = serde_json::from_slice::<t::ListInvitationsResponse>(&body);
+            let _ = serde_json::from_slice::<t::OrganizationInvitation>(&body);
+            let _ = serde_json::from_slice::<t::OrganizationInvitations>(&body);
+            let _ = serde_json::from_slice::<t::OrganizationInvitationsWithPublicOrganizationData>(&body);
+        }
+
+        /// An invitation whose one field holds a value of any JSON type.
+        #[test]
+        fn invitations_with_a_field_of_the_wrong_type_never_panic(
+            field in prop_oneof![
+                Just("object"), Just("id"), Just("email_address"), Just("public_metadata"),
+                Just("revoked"), Just("status"), Just("url"), Just("expires_at"),
+                Just("created_at"), Just("updated_at"), Just("unknown_field"),
+            ],
+            value in prop_oneof![
+                Just(serde_json::json!(null)), Just(serde_json::json!(true)),
+                Just(serde_json::json!(-1)), Just(serde_json::json!(1.5)),
+                Just(serde_json::json!(u64::MAX)), Just(serde_json::json!("")),
+                Just(serde_json::json!("\u{0}\u{202e}")), Just(serde_json::json!([])),
+                Just(serde_json::json!({"a": {"b": [1]}})),
+            ],
+        ) {
+            let mut inv = serde_json::json!({
+                "object": "invitation", "id": "inv_1", "email_address": "a@b.co",
+                "public_metadata": {}, "status": "pending", "created_at": 1, "updated_at": 1,
+            });
+            inv[field] = value;
+            let _ = serde_json::from_value::<crate::generated::types::Invitation>(inv.clone());
+            let list = serde_json::json!({"data": [inv], "total_count": 1});
+            let _ = serde_json::from_value::<crate::generated::types::ListInvitationsResponse>(list);
+        }
+    }
+}

@@ -8,10 +8,14 @@ mod emulator;
 mod errors;
 #[cfg(feature = "emulator")]
 mod faults;
+#[cfg(feature = "emulator")]
+mod fuzz;
 mod operations;
 #[cfg(feature = "emulator")]
 mod retries;
 #[cfg(feature = "emulator")]
 mod schema;
+#[cfg(feature = "emulator")]
+mod secrets;
 mod spec_coverage;
 mod validation;
