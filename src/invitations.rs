@@ -342,7 +342,11 @@ fn lookup_policy() -> RetryPolicy {
 }
 
 /// The pending invitation for `email` created since `since`, if there is one.
-async fn find_created(clerk: &Clerk, email: &str, since: i64) -> Option<Response<Invitation>> {
+async fn find_created(
+    clerk: &Clerk,
+    email: &str,
+    since: i64,
+) -> Result<Option<Response<Invitation>>> {
     let response = clerk
         .invitations()
         .list()
@@ -351,17 +355,16 @@ async fn find_created(clerk: &Clerk, email: &str, since: i64) -> Option<Response
         .limit(*crate::validate::LIMIT_RANGE.end())
         .with_retry(lookup_policy())
         .send_with_http_info()
-        .await
-        .ok()?;
+        .await?;
     let (status, headers) = (response.status(), response.headers().clone());
     let wanted = email.to_lowercase();
-    response
+    Ok(response
         .into_value()
         .data
         .into_iter()
         .filter(|i| i.email_address.to_lowercase() == wanted && i.created_at >= since)
         .max_by_key(|i| i.created_at)
-        .map(|inv| Response::new(inv, status, headers))
+        .map(|inv| Response::new(inv, status, headers)))
 }
 
 /// `POST /invitations/bulk`. Made by [`Invitations::create_bulk`].
@@ -409,12 +412,13 @@ impl CreateBulkInvitations {
                     let mut found = Vec::with_capacity(emails.len());
                     let mut last = None;
                     for email in &emails {
-                        let r = find_created(&clerk, email, since).await?;
+                        let Some(r) = find_created(&clerk, email, since).await? else {
+                            return Ok(None);
+                        };
                         last = Some((r.status(), r.headers().clone()));
                         found.push(r.into_value());
                     }
-                    let (status, headers) = last?;
-                    Some(Response::new(found, status, headers))
+                    Ok(last.map(|(status, headers)| Response::new(found, status, headers)))
                 })
             })),
         };
@@ -593,7 +597,7 @@ impl RevokeInvitation {
 request_builder!(RevokeInvitation => Invitation);
 
 /// The revoked invitation with this id, if it is revoked.
-async fn find_revoked(clerk: &Clerk, id: &str) -> Option<Response<Invitation>> {
+async fn find_revoked(clerk: &Clerk, id: &str) -> Result<Option<Response<Invitation>>> {
     let response = clerk
         .invitations()
         .list()
@@ -601,13 +605,12 @@ async fn find_revoked(clerk: &Clerk, id: &str) -> Option<Response<Invitation>> {
         .status(InvitationStatus::Revoked)
         .with_retry(lookup_policy())
         .send_with_http_info()
-        .await
-        .ok()?;
+        .await?;
     let (status, headers) = (response.status(), response.headers().clone());
-    response
+    Ok(response
         .into_value()
         .data
         .into_iter()
         .find(|i| i.id == id)
-        .map(|inv| Response::new(inv, status, headers))
+        .map(|inv| Response::new(inv, status, headers)))
 }

@@ -545,9 +545,8 @@ impl RevokeOrganizationInvitation {
                         .get(id)
                         .with_retry(crate::RetryPolicy::default().max_attempts(3))
                         .send_with_http_info()
-                        .await
-                        .ok()?;
-                    (found.value().status == InvitationStatus::Revoked).then_some(found)
+                        .await?;
+                    Ok((found.value().status == InvitationStatus::Revoked).then_some(found))
                 })
             })),
         };

@@ -9,8 +9,8 @@
 //!   502, 503, 504, timeouts and lost connections (not on 500). Organization-invitation creates
 //!   are retried the same way, because the service answers a repeated one with the existing
 //!   invitation. Application-invitation creates first look for an invitation the failed
-//!   attempt created; only if there is none are they sent again, and a `duplicate_record`
-//!   answer to the retry is settled the same way. Revokes settle an "already revoked" /
+//!   attempt created; only if the look-up works and finds none are they sent again, and a
+//!   `duplicate_record` answer to the retry is settled the same way. Revokes settle an "already revoked" /
 //!   "not pending" answer to a retry by fetching the invitation.
 //! - **Final**: every other answer (4xx, invalid input, configuration).
 
@@ -135,9 +135,10 @@ fn classify(e: &Error) -> Outcome {
 /// A boxed future, for the operation-specific look-ups.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Finds the result of an earlier attempt that may have taken effect.
+/// Finds the result of an earlier attempt that may have taken effect: `Ok(None)` when the
+/// look-up worked and found nothing, `Err` when the look-up itself failed.
 pub(crate) type Settle<'a, T> =
-    Box<dyn Fn() -> BoxFuture<'a, Option<Response<T>>> + Send + Sync + 'a>;
+    Box<dyn Fn() -> BoxFuture<'a, Result<Option<Response<T>>>> + Send + Sync + 'a>;
 
 /// How an operation behaves under retries.
 pub(crate) struct Operation<'a, T> {
@@ -225,8 +226,8 @@ where
         if ambiguous && (op.settled_by)(&e) {
             // The retry met the effect of an earlier attempt.
             return match settle(op).await {
-                Some(found) => Ok(found),
-                None => Err(e),
+                Ok(Some(found)) => Ok(found),
+                _ => Err(e),
             };
         }
         let outcome = classify(&e);
@@ -236,8 +237,8 @@ where
             Outcome::NotExecuted => {}
             Outcome::ExecutedUnreadable => {
                 return match settle(op).await {
-                    Some(found) => Ok(found),
-                    None => Err(e),
+                    Ok(Some(found)) => Ok(found),
+                    _ => Err(e),
                 };
             }
             Outcome::Ambiguous => {
@@ -251,8 +252,12 @@ where
                         return Err(e);
                     }
                 } else if op.settle.is_some() {
-                    if let Some(found) = settle(op).await {
-                        return Ok(found);
+                    match settle(op).await {
+                        Ok(Some(found)) => return Ok(found),
+                        // Known not to have taken effect: sending again is safe.
+                        Ok(None) => {}
+                        // Unknown: sending again could make a second one.
+                        Err(_) => return Err(e),
                     }
                 } else {
                     return Err(e);
@@ -280,11 +285,14 @@ where
     }
 }
 
-async fn settle<T>(op: &Operation<'_, T>) -> Option<Response<T>> {
-    let settle = op.settle.as_ref()?;
+async fn settle<T>(op: &Operation<'_, T>) -> Result<Option<Response<T>>> {
+    let Some(settle) = op.settle.as_ref() else {
+        return Ok(None);
+    };
     let found = settle().await;
     tracing::debug!(
-        found = found.is_some(),
+        found = matches!(found, Ok(Some(_))),
+        lookup_failed = found.is_err(),
         "looked for the effect of an earlier attempt"
     );
     found

@@ -111,10 +111,13 @@ async fn a_create_whose_answer_was_lost_returns_the_one_invitation() {
     assert_eq!(inv.id, stored[0].id, "and the caller gets it");
     assert_eq!(inv.status, InvitationStatus::Pending);
 
-    // The look-up fails too, so the create is sent again and meets duplicate_record: that is
-    // settled by looking again.
+    // The look-up does not see it yet (as a lagging replica would answer), so the create is
+    // sent again and meets duplicate_record: that is settled by looking again.
     emu.inject(Fault::drop_after_processing().on("POST", "/invitations"));
-    emu.inject(Fault::status(503).on("GET", "/invitations").times(3));
+    emu.inject(
+        Fault::respond(200, "application/json", r#"{"data":[],"total_count":0}"#)
+            .on("GET", "/invitations"),
+    );
     let inv = clerk.invitations().create("twice@x.test").await.unwrap();
     let stored: Vec<_> = emu
         .invitations()
@@ -123,6 +126,24 @@ async fn a_create_whose_answer_was_lost_returns_the_one_invitation() {
         .collect();
     assert_eq!(stored.len(), 1);
     assert_eq!(inv.id, stored[0].id);
+
+    // When the look-up itself fails, nobody knows whether the create took effect: the error
+    // comes back rather than a second send.
+    emu.inject(Fault::drop_after_processing().on("POST", "/invitations"));
+    emu.inject(Fault::status(503).on("GET", "/invitations").times(3));
+    let err = clerk
+        .invitations()
+        .create("unknown@x.test")
+        .ignore_existing(true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    let n = emu
+        .invitations()
+        .iter()
+        .filter(|i| i.email_address == "unknown@x.test")
+        .count();
+    assert_eq!(n, 1, "sent once, not again");
 
     // ignore_existing skips the service's duplicate check: the look-up before the retry is
     // what keeps it to one.
