@@ -16,6 +16,10 @@ fn create(http: &reqwest::Client, url: &str, email: &str) -> reqwest::RequestBui
         .json(&json!({ "email_address": email }))
 }
 
+fn list(http: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
+    http.get(url).bearer_auth(DEFAULT_EMULATOR_KEY)
+}
+
 #[tokio::test]
 async fn canned_answers_apply_to_the_next_matching_requests_only() {
     let (emu, http, url) = start().await;
@@ -35,23 +39,13 @@ async fn canned_answers_apply_to_the_next_matching_requests_only() {
         200
     );
     for _ in 0..2 {
-        let r = http
-            .get(&url)
-            .bearer_auth(DEFAULT_EMULATOR_KEY)
-            .send()
-            .await
-            .unwrap();
+        let r = list(&http, &url).send().await.unwrap();
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()["retry-after"], "7");
         let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(v["errors"][0]["code"], "emulated_fault");
     }
-    let r = http
-        .get(&url)
-        .bearer_auth(DEFAULT_EMULATOR_KEY)
-        .send()
-        .await
-        .unwrap();
+    let r = list(&http, &url).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(emu.request_count(), 4);
 
@@ -115,18 +109,9 @@ async fn delays_and_latency() {
 
     emu.clear_faults();
     emu.set_latency(Duration::from_secs(30));
-    let slow = tokio::time::timeout(
-        Duration::from_millis(200),
-        http.get(&url).bearer_auth(DEFAULT_EMULATOR_KEY).send(),
-    )
-    .await;
+    let slow = tokio::time::timeout(Duration::from_millis(200), list(&http, &url).send()).await;
     assert!(slow.is_err(), "latency applies to every request");
     emu.set_latency(Duration::ZERO);
-    let r = http
-        .get(&url)
-        .bearer_auth(DEFAULT_EMULATOR_KEY)
-        .send()
-        .await
-        .unwrap();
+    let r = list(&http, &url).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
