@@ -518,10 +518,10 @@ impl ListInvitations {
         let op = Operation::idempotent("list_invitations");
         let response = execute(&self.clerk, &self.opts, op, || req.clone().send()).await?;
         Ok(response.map(|body| match body {
-            raw::ListInvitationsResponse::PaginatedInvitations(p) => {
+            crate::models::InvitationList::Page(p) => {
                 Page::new(p.data, u64::try_from(p.total_count).ok(), offset)
             }
-            raw::ListInvitationsResponse::Array(items) => Page::new(items, None, offset),
+            crate::models::InvitationList::Array(items) => Page::new(items, None, offset),
         }))
     }
 

@@ -25,6 +25,7 @@ mod validate;
 pub mod raw {
     pub use crate::generated::types;
     pub use crate::generated::{Client, ResponseValue};
+    pub use crate::models::InvitationList;
     /// Errors of the raw client.
     pub type Error = progenitor_client::Error<()>;
 }

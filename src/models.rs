@@ -77,3 +77,71 @@ pub fn timestamp(ms: i64) -> std::time::SystemTime {
         std::time::UNIX_EPOCH - magnitude
     }
 }
+
+/// The body of `GET /invitations`: the `{data, total_count}` envelope (sent when
+/// `paginated=true`, as the facade always does) or a bare array.
+///
+/// Decoded by looking at the first token, without buffering the body first (an untagged enum
+/// would decode everything twice). The facade turns it into a [`Page`](crate::Page); it
+/// appears directly only through [`raw`](crate::raw).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum InvitationList {
+    /// `{"data": [...], "total_count": N}`
+    Page(raw::PaginatedInvitations),
+    /// `[...]`
+    Array(Vec<Invitation>),
+}
+
+impl<'de> serde::Deserialize<'de> for InvitationList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = InvitationList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with data and total_count, or an array of invitations")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(InvitationList::Page)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(InvitationList::Array)
+            }
+        }
+        d.deserialize_any(Shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INV: &str = r#"{"object":"invitation","id":"inv_1","email_address":"a@b.co","public_metadata":{},"status":"pending","created_at":1,"updated_at":2}"#;
+
+    #[test]
+    fn invitation_list_reads_both_shapes_and_refuses_others() {
+        let page: InvitationList =
+            serde_json::from_str(&format!(r#"{{"data":[{INV}],"total_count":7,"extra":1}}"#))
+                .unwrap();
+        match page {
+            InvitationList::Page(p) => assert_eq!((p.data.len(), p.total_count), (1, 7)),
+            other => panic!("{other:?}"),
+        }
+        let array: InvitationList = serde_json::from_str(&format!("[{INV},{INV}]")).unwrap();
+        assert!(matches!(array, InvitationList::Array(v) if v.len() == 2));
+        for bad in ["1", "null", "\"x\"", r#"{"data":[]}"#, r#"[{"id":1}]"#, "{"] {
+            assert!(
+                serde_json::from_str::<InvitationList>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -28,6 +28,7 @@ pub struct Fault {
     pub(crate) method: Option<Method>,
     pub(crate) path: Option<Vec<String>>,
     pub(crate) headers: Vec<(String, String)>,
+    pub(crate) chunked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +61,7 @@ impl Fault {
             method: None,
             path: None,
             headers: Vec::new(),
+            chunked: false,
         }
     }
 
@@ -135,6 +137,13 @@ impl Fault {
     /// `Retry-After`.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Send a [`respond`](Fault::respond) body in chunks without a `Content-Length`, so the
+    /// client cannot know its size in advance.
+    pub fn chunked(mut self) -> Self {
+        self.chunked = true;
         self
     }
 

@@ -201,7 +201,16 @@ async fn faults(AxState(shared): App, request: Request, next: Next) -> Response 
             content_type,
             body,
         } => {
-            let mut r = Response::new(Body::from(body));
+            let body = if fault.chunked {
+                let chunks: Vec<Result<bytes::Bytes, std::convert::Infallible>> = body
+                    .chunks(64 * 1024)
+                    .map(|c| Ok(body.slice_ref(c)))
+                    .collect();
+                Body::from_stream(futures_util::stream::iter(chunks))
+            } else {
+                Body::from(body)
+            };
+            let mut r = Response::new(body);
             *r.status_mut() =
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             if let Ok(v) = HeaderValue::from_str(&content_type) {

@@ -260,12 +260,18 @@ async fn hostile_bodies_are_typed_errors_in_time() {
     let mut big = b"[".to_vec();
     big.resize(10 * 1024 * 1024 - 1, b' ');
     big.push(b']');
-    emu.inject(Fault::respond(200, "application/json", big));
-    let started = Instant::now();
-    let err = clerk.invitations().list().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    assert!(err.to_string().contains("larger than the limit"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Declared with Content-Length, then sent in chunks of unknown total size.
+    for fault in [
+        Fault::respond(200, "application/json", big.clone()),
+        Fault::respond(200, "application/json", big).chunked(),
+    ] {
+        emu.inject(fault);
+        let started = Instant::now();
+        let err = clerk.invitations().list().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert!(err.to_string().contains("larger than the limit"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 
     emu.inject(Fault::stall_body().on("GET", "/invitations").times(5));
     let started = Instant::now();

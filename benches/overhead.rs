@@ -1,0 +1,263 @@
+//! Per-call overhead: the same list and create calls through the facade, through the raw
+//! generated client, and through hand-written reqwest + serde_json, against one local server
+//! that answers with fixed bodies. Sequential and with 64 concurrent callers, interleaved over
+//! several rounds; prints the median throughput of each and the facade's ratio to plain reqwest.
+//!
+//! Run: `cargo bench --bench overhead --features emulator`
+
+use axum::Router;
+use axum::routing::get;
+use clerk_invitations::{Clerk, Invitation, RetryPolicy};
+use serde::Deserialize;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::Instant;
+
+const KEY: &str = "sk_test_bench";
+const SEQUENTIAL_CALLS: usize = 4000;
+const CONCURRENCY: usize = 64;
+const CONCURRENT_CALLS: usize = 12800;
+const ROUNDS: usize = 9;
+
+fn invitation(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "object": "invitation",
+        "id": format!("inv_{i:027}"),
+        "email_address": format!("person{i}@example.com"),
+        "public_metadata": {"plan": "team"},
+        "status": "pending",
+        "url": "https://accounts.example.com/v1/tickets/accept?ticket=abc",
+        "expires_at": 1_792_338_268_538_i64,
+        "created_at": 1_789_746_268_539_i64,
+        "updated_at": 1_789_746_268_539_i64,
+    })
+}
+
+/// What a user would write by hand for the list envelope.
+#[derive(Deserialize)]
+struct PlainPage {
+    data: Vec<Invitation>,
+    #[allow(dead_code)]
+    total_count: u64,
+}
+
+async fn serve() -> String {
+    let page: Vec<_> = (0..10).map(invitation).collect();
+    let list = serde_json::to_vec(&serde_json::json!({"data": page, "total_count": 10})).unwrap();
+    let one = serde_json::to_vec(&invitation(1)).unwrap();
+    let json = |b: Vec<u8>| ([("content-type", "application/json")], b);
+    let app = Router::new().route(
+        "/v1/invitations",
+        get(move || {
+            let b = list.clone();
+            async move { json(b) }
+        })
+        .post(move || {
+            let b = one.clone();
+            async move { json(b) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+#[derive(Clone)]
+struct Clients {
+    clerk: Clerk,
+    plain: reqwest::Client,
+    base: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Via {
+    Facade,
+    Raw,
+    Plain,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Call {
+    List,
+    Create,
+}
+
+async fn once(c: &Clients, via: Via, call: Call) {
+    match (via, call) {
+        (Via::Facade, Call::List) => {
+            let page = c.clerk.invitations().list().limit(10).await.unwrap();
+            assert_eq!(page.data.len(), 10);
+        }
+        (Via::Facade, Call::Create) => {
+            let inv = c
+                .clerk
+                .invitations()
+                .create("someone@example.com")
+                .await
+                .unwrap();
+            assert!(inv.url.is_some());
+        }
+        (Via::Raw, Call::List) => {
+            let r = c
+                .clerk
+                .raw()
+                .list_invitations()
+                .paginated(true)
+                .limit(NonZeroU64::new(10).unwrap())
+                .send()
+                .await
+                .unwrap();
+            match r.into_inner() {
+                clerk_invitations::models::InvitationList::Page(p) => {
+                    assert_eq!(p.data.len(), 10)
+                }
+                _ => panic!("not a page"),
+            }
+        }
+        (Via::Raw, Call::Create) => {
+            let body = clerk_invitations::raw::types::CreateInvitationBody {
+                email_address: "someone@example.com".into(),
+                expires_in_days: None,
+                ignore_existing: Some(false),
+                notify: Some(true),
+                public_metadata: Default::default(),
+                redirect_url: None,
+                template_slug: None,
+            };
+            let r = c
+                .clerk
+                .raw()
+                .create_invitation()
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.into_inner().url.is_some());
+        }
+        (Via::Plain, Call::List) => {
+            let bytes = c
+                .plain
+                .get(format!("{}/invitations", c.base))
+                .query(&[("paginated", "true"), ("limit", "10")])
+                .bearer_auth(KEY)
+                .header("clerk-api-version", clerk_invitations::API_VERSION)
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let page: PlainPage = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(page.data.len(), 10);
+        }
+        (Via::Plain, Call::Create) => {
+            let bytes = c
+                .plain
+                .post(format!("{}/invitations", c.base))
+                .bearer_auth(KEY)
+                .header("clerk-api-version", clerk_invitations::API_VERSION)
+                .json(&serde_json::json!({
+                    "email_address": "someone@example.com",
+                    "public_metadata": {},
+                    "notify": true,
+                    "ignore_existing": false,
+                }))
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let inv: Invitation = serde_json::from_slice(&bytes).unwrap();
+            assert!(inv.url.is_some());
+        }
+    }
+}
+
+/// Calls per second for `calls` calls made by `callers` concurrent tasks.
+async fn throughput<F, Fut>(callers: usize, calls: usize, f: F) -> f64
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let f = Arc::new(f);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let f = f.clone();
+            tokio::spawn(async move {
+                for _ in 0..calls / callers {
+                    f().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    calls as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let base = serve().await;
+    let clerk = Clerk::builder()
+        .secret_key(KEY)
+        .base_url(&base)
+        .retry_policy(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let clients = Clients {
+        clerk,
+        plain: reqwest::Client::new(),
+        base,
+    };
+    println!(
+        "| call | callers | facade calls/s | raw calls/s | plain reqwest calls/s | facade / plain |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for call in [Call::List, Call::Create] {
+        for (callers, calls) in [(1, SEQUENTIAL_CALLS), (CONCURRENCY, CONCURRENT_CALLS)] {
+            let mut results = [Vec::new(), Vec::new(), Vec::new()];
+            // Warm the connection pools.
+            for via in [Via::Facade, Via::Raw, Via::Plain] {
+                let c = clients.clone();
+                throughput(callers, callers * 4, move || {
+                    let c = c.clone();
+                    async move { once(&c, via, call).await }
+                })
+                .await;
+            }
+            for round in 0..ROUNDS {
+                // Rotate the order so no client always runs first or last.
+                for k in 0..3 {
+                    let i = (round + k) % 3;
+                    let via = [Via::Facade, Via::Raw, Via::Plain][i];
+                    let c = clients.clone();
+                    let rate = throughput(callers, calls, move || {
+                        let c = c.clone();
+                        async move { once(&c, via, call).await }
+                    })
+                    .await;
+                    results[i].push(rate);
+                }
+            }
+            let [facade, raw, plain] = results.map(median);
+            println!(
+                "| {call:?} | {callers} | {facade:.0} | {raw:.0} | {plain:.0} | {:.3} |",
+                facade / plain
+            );
+        }
+    }
+}
