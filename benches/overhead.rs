@@ -2,6 +2,7 @@
 //! generated client, and through hand-written reqwest + serde_json, against one local server
 //! that answers with fixed bodies. Sequential and with 64 concurrent callers, interleaved over
 //! several rounds; prints the median throughput of each and the facade's ratio to plain reqwest.
+//! The callers run on one thread and the server on another, so the callers' CPU is the limit.
 //!
 //! Run: `cargo bench --bench overhead --features emulator`
 
@@ -58,10 +59,21 @@ async fn serve() -> String {
             async move { json(b) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/v1")
+    // The server has a thread and runtime of its own, the callers another (the main thread):
+    // on a 2-core machine each side gets a core and the callers' CPU cost is what limits.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}/v1", rx.recv().unwrap())
 }
 
 #[derive(Clone)]
@@ -209,7 +221,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let base = serve().await;
     let clerk = Clerk::builder()

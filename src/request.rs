@@ -38,7 +38,9 @@ where
     Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
 {
     let timeout = opts.timeout(clerk);
-    retry::run(opts.retry(clerk), op, || call(timeout, make())).await
+    // Each attempt's future goes on the heap: the futures around it stay small, so building
+    // and moving them copies a pointer instead of kilobytes of state.
+    retry::run(opts.retry(clerk), op, || call(timeout, Box::pin(make()))).await
 }
 
 /// Implements, for a builder with an `async fn send_with_http_info(self) -> Result<Response<T>>`:
