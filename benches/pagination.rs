@@ -129,12 +129,14 @@ fn median(mut v: Vec<Run>) -> Run {
 
 #[tokio::main]
 async fn main() {
-    println!(
-        "| invitations | via | requests | time | items/s | peak heap growth | time / plain |"
-    );
+    println!("| invitations | via | requests | time | items/s | peak heap growth | time / plain |");
     println!("|---|---|---|---|---|---|---|");
     for stored in [20_000usize, 100_000] {
-        let emu = Emulator::builder().rate_limits(false).start().await.unwrap();
+        let emu = Emulator::builder()
+            .rate_limits(false)
+            .start()
+            .await
+            .unwrap();
         for i in 0..stored {
             emu.seed_invitation(&format!("person{i:06}@bench.test"));
         }
