@@ -49,6 +49,7 @@ pub(crate) struct ClientInner {
     pub(crate) raw: generated::Client,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    production: bool,
     base_url: String,
 }
 
@@ -128,6 +129,11 @@ impl Clerk {
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// Whether the key is a production one (`sk_live_…`).
+    pub(crate) fn is_production_key(&self) -> bool {
+        self.inner.production
     }
 }
 
@@ -266,6 +272,7 @@ impl ClerkBuilder {
             }
         };
         let exposed = key.expose_secret();
+        let production = exposed.starts_with("sk_live_");
         if exposed.trim().is_empty() {
             return Err(Error::configuration("the secret key is empty"));
         }
@@ -332,6 +339,7 @@ impl ClerkBuilder {
                 raw,
                 timeout,
                 retry: self.retry.unwrap_or_default(),
+                production,
                 base_url: trimmed,
             }),
         })

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::all)]
 
+pub mod bulk;
 mod client;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]

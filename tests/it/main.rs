@@ -2,6 +2,9 @@
 
 mod support;
 
+#[cfg(feature = "emulator")]
+mod bulk;
+
 mod decoding;
 #[cfg(feature = "emulator")]
 mod emulator;

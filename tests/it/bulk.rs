@@ -1,0 +1,100 @@
+//! Bulk invitations against the emulator with Clerk's limits on a scaled clock.
+
+use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind};
+use clerk_invitations::emulator::Emulator;
+use std::collections::HashMap;
+
+const SCALE: f64 = 3600.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_addresses_each_get_one_correct_outcome_without_a_429() {
+    let emu = Emulator::builder()
+        .time_scale(SCALE)
+        .record_exchanges(true)
+        .start()
+        .await
+        .unwrap();
+    let mut input = Vec::new();
+    let mut expected: HashMap<String, &str> = HashMap::new();
+    for i in 0..1600 {
+        let e = format!("new{i:04}@bulk.test");
+        expected.insert(e.clone(), "invited");
+        input.push(e);
+    }
+    for i in 0..100 {
+        let e = format!("user{i:03}@bulk.test");
+        emu.seed_user(&format!("user_{i}"), &e);
+        expected.insert(e.clone(), "already_user");
+        input.push(e);
+    }
+    for i in 0..200 {
+        let e = format!("old{i:03}@bulk.test");
+        emu.seed_invitation(&e);
+        expected.insert(e.clone(), "already_invited");
+        input.push(e);
+    }
+    for i in 0..50 {
+        let e = format!("broken{i} at bulk.test");
+        expected.insert(e.clone(), "invalid");
+        input.push(e);
+    }
+    // Repeats of earlier addresses, in other cases and with spaces.
+    for i in 0..50 {
+        input.push(format!("  NEW{:04}@Bulk.Test ", i * 7));
+    }
+    // Interleave so every batch mixes kinds.
+    let mut rng = fastrand::Rng::with_seed(3);
+    rng.shuffle(&mut input);
+    assert_eq!(input.len(), 2000);
+
+    let clerk = emu.client().unwrap();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let summary = BulkInvite::application(&clerk)
+        .limits(BulkLimits::application().time_scale(SCALE))
+        .run(&input, |o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
+
+    // Exactly one outcome per distinct address, and the right one.
+    let mut by_email: HashMap<String, OutcomeKind> = HashMap::new();
+    for o in &outcomes {
+        assert!(
+            by_email.insert(o.email.clone(), o.kind.clone()).is_none(),
+            "{} twice",
+            o.email
+        );
+    }
+    assert_eq!(by_email.len(), expected.len());
+    for (email, want) in &expected {
+        let got = by_email
+            .get(email)
+            .unwrap_or_else(|| panic!("no outcome for {email}"));
+        assert_eq!(got.name(), *want, "{email}: {got:?}");
+    }
+    assert_eq!(summary.invited, 1600);
+    assert_eq!(summary.already_user, 100);
+    assert_eq!(summary.already_invited, 200);
+    assert_eq!(summary.invalid, 50);
+    assert_eq!(summary.duplicates_in_input, 50);
+    assert_eq!(summary.failed, 0);
+
+    // The emulator's state matches: one invitation per invited address, with the reported id.
+    let stored = emu.invitations();
+    assert_eq!(stored.len(), 200 + 1600);
+    let mut per_email: HashMap<&str, Vec<&str>> = HashMap::new();
+    for inv in &stored {
+        per_email
+            .entry(&inv.email_address)
+            .or_default()
+            .push(&inv.id);
+    }
+    for (email, kind) in &by_email {
+        if let OutcomeKind::Invited { id } = kind {
+            assert_eq!(per_email[email.as_str()], vec![id.as_str()], "{email}");
+        }
+    }
+    // And no request was refused for its rate.
+    let limited = emu.exchanges().iter().filter(|x| x.status == 429).count();
+    assert_eq!(limited, 0, "429s were drawn");
+    assert_eq!(summary.rate_limited, 0);
+}
