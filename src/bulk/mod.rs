@@ -853,7 +853,7 @@ fn common_verdict(group: &[String], e: Error) -> Verdict {
         );
     }
     match e.kind() {
-        ErrorKind::Api if matches!(e.status(), Some(401 | 402 | 403 | 404)) => Verdict::Fatal(e),
+        ErrorKind::Api if matches!(e.status(), Some(401..=404)) => Verdict::Fatal(e),
         ErrorKind::Configuration | ErrorKind::InvalidInput => Verdict::Fatal(e),
         _ => Verdict::Failed(e),
     }
