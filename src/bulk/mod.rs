@@ -82,6 +82,16 @@ pub enum OutcomeKind {
     WouldInvite,
 }
 
+impl Outcome {
+    /// An outcome for `email`.
+    pub fn new(email: impl Into<String>, kind: OutcomeKind) -> Self {
+        Outcome {
+            email: email.into(),
+            kind,
+        }
+    }
+}
+
 impl OutcomeKind {
     /// A short name: `invited`, `already_invited`, `already_user`, `already_member`,
     /// `invalid`, `failed`.

@@ -4,6 +4,8 @@ mod support;
 
 #[cfg(feature = "emulator")]
 mod bulk;
+#[cfg(feature = "cli")]
+mod cli;
 
 mod decoding;
 #[cfg(feature = "emulator")]
