@@ -795,12 +795,11 @@ fn identifier_exists(param: &str) -> Response {
 }
 
 fn has_live_invitation(s: &State, email: &str) -> bool {
-    s.invitations.iter().any(|i| {
-        i.email_address == email
-            && matches!(
-                s.effective_status(&i.status, i.expires_at),
-                "pending" | "accepted"
-            )
+    s.invitations_for(email).any(|i| {
+        matches!(
+            s.effective_status(&i.status, i.expires_at),
+            "pending" | "accepted"
+        )
     })
 }
 
@@ -816,7 +815,7 @@ fn store_app(s: &mut State, n: NewApp) -> StoredInvitation {
         updated_at: now,
         notify: n.notify,
     };
-    s.invitations.push(inv.clone());
+    s.push_invitation(inv.clone());
     inv
 }
 
@@ -1032,11 +1031,13 @@ fn check_actor(s: &State, org: &str, user: Option<&str>) -> Result<(), Response>
 }
 
 fn pending_org_invitation(s: &State, org: &str, email: &str) -> Option<usize> {
-    s.org_invitations.iter().position(|i| {
-        i.organization_id == org
-            && i.email_address == email
-            && s.effective_status(&i.status, i.expires_at) == "pending"
-    })
+    s.org_invitations_for(org, email)
+        .iter()
+        .copied()
+        .find(|&idx| {
+            let i = &s.org_invitations[idx];
+            s.effective_status(&i.status, i.expires_at) == "pending"
+        })
 }
 
 /// Pending invitations of an organization.
@@ -1122,7 +1123,7 @@ fn store_org(s: &mut State, org: &str, n: NewOrg) -> StoredOrganizationInvitatio
         created_at: now,
         updated_at: now,
     };
-    s.org_invitations.push(inv.clone());
+    s.push_org_invitation(inv.clone());
     inv
 }
 

@@ -90,6 +90,10 @@ pub(crate) struct State {
     pub(crate) org_invitations: Vec<StoredOrganizationInvitation>,
     pub(crate) users: Vec<User>,
     pub(crate) organizations: HashMap<String, Organization>,
+    /// Address -> positions in `invitations`, so creates check duplicates without a scan.
+    by_email: HashMap<String, Vec<usize>>,
+    /// (organization, address) -> positions in `org_invitations`.
+    org_by_email: HashMap<(String, String), Vec<usize>>,
     seq: u64,
 }
 
@@ -103,6 +107,8 @@ impl Default for State {
             org_invitations: Vec::new(),
             users: Vec::new(),
             organizations: HashMap::new(),
+            by_email: HashMap::new(),
+            org_by_email: HashMap::new(),
             seq: 0,
         }
     }
@@ -329,8 +335,42 @@ impl State {
             notify: false,
         };
         let id = inv.id.clone();
-        self.invitations.push(inv);
+        self.push_invitation(inv);
         id
+    }
+
+    /// Stores an application invitation and indexes its address.
+    pub(crate) fn push_invitation(&mut self, inv: StoredInvitation) {
+        self.by_email
+            .entry(inv.email_address.clone())
+            .or_default()
+            .push(self.invitations.len());
+        self.invitations.push(inv);
+    }
+
+    /// Stores an organization invitation and indexes its organization and address.
+    pub(crate) fn push_org_invitation(&mut self, inv: StoredOrganizationInvitation) {
+        self.org_by_email
+            .entry((inv.organization_id.clone(), inv.email_address.clone()))
+            .or_default()
+            .push(self.org_invitations.len());
+        self.org_invitations.push(inv);
+    }
+
+    /// The application invitations for an address.
+    pub(crate) fn invitations_for(&self, email: &str) -> impl Iterator<Item = &StoredInvitation> {
+        self.by_email
+            .get(email)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.invitations[i])
+    }
+
+    /// Positions of an organization's invitations for an address.
+    pub(crate) fn org_invitations_for(&self, org: &str, email: &str) -> &[usize] {
+        self.org_by_email
+            .get(&(org.to_string(), email.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn expiry(&self, now: i64, days: Option<i64>) -> i64 {
