@@ -98,3 +98,49 @@ async fn two_thousand_addresses_each_get_one_correct_outcome_without_a_429() {
     assert_eq!(limited, 0, "429s were drawn");
     assert_eq!(summary.rate_limited, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_runs_narrow_down_errors_that_name_no_address() {
+    let emu = Emulator::builder().time_scale(SCALE).start().await.unwrap();
+    emu.seed_organization("org_1", "Acme", "acme", None);
+    emu.seed_user("user_admin", "admin@acme.test");
+    emu.seed_membership("org_1", "user_admin", "org:admin");
+    let mut input: Vec<String> = (0..37).map(|i| format!("m{i:02}@org.test")).collect();
+    // Members: the service's already_a_member_in_organization does not say which address.
+    for i in 0..3 {
+        let e = format!("member{i}@org.test");
+        emu.seed_user(&format!("user_m{i}"), &e);
+        emu.seed_membership("org_1", &format!("user_m{i}"), "org:member");
+        input.insert(i * 12 + 5, e);
+    }
+    let clerk = emu.client().unwrap();
+    let mut outcomes = Vec::new();
+    let summary = BulkInvite::organization(&clerk, "org_1", "org:member")
+        .inviter_user_id("user_admin")
+        .limits(BulkLimits::organization().time_scale(SCALE))
+        .run(&input, |o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
+    assert_eq!((summary.invited, summary.already_member), (37, 3));
+    assert_eq!(outcomes.len(), 40);
+    for o in &outcomes {
+        let member = o.email.starts_with("member");
+        assert_eq!(
+            o.kind.name(),
+            if member { "already_member" } else { "invited" },
+            "{o:?}"
+        );
+    }
+    assert_eq!(emu.organization_invitations().len(), 37);
+
+    // A fatal error (an inviter without permission) stops the run with an error.
+    emu.seed_user("user_plain", "plain@acme.test");
+    emu.seed_membership("org_1", "user_plain", "org:member");
+    let err = BulkInvite::organization(&clerk, "org_1", "org:member")
+        .inviter_user_id("user_plain")
+        .limits(BulkLimits::organization().time_scale(SCALE))
+        .run(["x1@org.test", "x2@org.test"], |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("missing_organization_permission"));
+}
