@@ -202,3 +202,48 @@ async fn a_slow_response_times_out() {
     assert!(err.is_timeout(), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn credentials_never_follow_a_redirect_to_another_host() {
+    use wiremock::matchers::{header_exists, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&other)
+        .await;
+    let api = MockServer::start().await;
+    Mock::given(path("/v1/invitations"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/v1/stolen", other.uri()).as_str()),
+        )
+        .mount(&api)
+        .await;
+    // A redirect within the same origin is followed, with the key.
+    Mock::given(path("/v1/organization_invitations"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/v1/moved"))
+        .mount(&api)
+        .await;
+    Mock::given(path("/v1/moved"))
+        .and(header_exists("authorization"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"data": [], "total_count": 0})),
+        )
+        .mount(&api)
+        .await;
+    let clerk = clerk_invitations::Clerk::builder()
+        .secret_key(KEY)
+        .base_url(format!("{}/v1", api.uri()))
+        .build()
+        .unwrap();
+
+    let err = clerk.invitations().list().await.unwrap_err();
+    assert_eq!(err.status(), Some(302), "{err}");
+    let leaked = other.received_requests().await.unwrap();
+    assert!(leaked.is_empty(), "the other host received {leaked:?}");
+
+    let page = clerk.organization_invitations().list().await.unwrap();
+    assert_eq!(page.total_count, Some(0));
+}
