@@ -629,7 +629,7 @@ impl Run {
                         kind: OutcomeKind::Invited { id: i.id },
                     });
                 }
-                Verdict::Outcomes(outcomes, Vec::new())
+                Verdict::Outcomes(account_for(group, outcomes), Vec::new())
             }
             Err(e) => application_verdict(group, e),
         }
@@ -696,7 +696,7 @@ impl Run {
                         },
                     })
                     .collect();
-                Verdict::Outcomes(outcomes, Vec::new())
+                Verdict::Outcomes(account_for(group, outcomes), Vec::new())
             }
             Err(e) if e.has_code("already_a_member_in_organization") => {
                 if group.len() == 1 {
@@ -835,6 +835,24 @@ fn blame(group: &[String], e: &Error, code: &str, kind: OutcomeKind) -> Verdict 
     }
 }
 
+/// The outcomes of a successful answer, plus a `failed` one for any address of the group the
+/// answer left out (so that no address is ever lost), and none for addresses not asked for.
+fn account_for(group: &[String], mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    let mut seen = HashSet::new();
+    outcomes.retain(|o| group.contains(&o.email) && seen.insert(o.email.clone()));
+    for email in group {
+        if !outcomes.iter().any(|o| &o.email == email) {
+            outcomes.push(Outcome {
+                email: email.clone(),
+                kind: OutcomeKind::Failed {
+                    error: "the service's answer did not include this address".into(),
+                },
+            });
+        }
+    }
+    outcomes
+}
+
 fn one(group: &[String], kind: OutcomeKind) -> Verdict {
     Verdict::Outcomes(
         vec![Outcome {
@@ -960,6 +978,28 @@ mod tests {
         assert!(matches!(common_verdict(&group(2), e), Verdict::Wait(_)));
         let e = api(503, serde_json::json!({}));
         assert!(matches!(common_verdict(&group(2), e), Verdict::Failed(_)));
+    }
+
+    #[test]
+    fn answers_that_leave_out_or_add_addresses_lose_nothing() {
+        let g = group(3);
+        let got = vec![
+            Outcome::new("u0@x.co", OutcomeKind::Invited { id: "a".into() }),
+            Outcome::new("stranger@x.co", OutcomeKind::Invited { id: "b".into() }),
+        ];
+        let all = account_for(&g, got);
+        let names: Vec<(&str, &str)> = all
+            .iter()
+            .map(|o| (o.email.as_str(), o.kind.name()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("u0@x.co", "invited"),
+                ("u1@x.co", "failed"),
+                ("u2@x.co", "failed")
+            ]
+        );
     }
 
     #[test]
