@@ -4,6 +4,10 @@
 //! several rounds; prints the median throughput of each and the facade's ratio to plain reqwest.
 //! The callers run on one thread and the server on another, so the callers' CPU is the limit.
 //!
+//! `OVERHEAD_PROFILE=facade|raw|plain` runs only that client (list calls, 64 callers, 128,000
+//! calls) in the process: for a profiler, and for comparing the clients without the others
+//! sharing the process.
+//!
 //! Run: `cargo bench --bench overhead --features emulator`
 
 use axum::Router;
@@ -235,6 +239,22 @@ async fn main() {
         plain: reqwest::Client::new(),
         base,
     };
+    // OVERHEAD_PROFILE=facade|raw|plain: only that client, 64 callers, for a profiler.
+    if let Ok(only) = std::env::var("OVERHEAD_PROFILE") {
+        let via = match only.as_str() {
+            "facade" => Via::Facade,
+            "raw" => Via::Raw,
+            _ => Via::Plain,
+        };
+        let c = clients.clone();
+        let rate = throughput(CONCURRENCY, CONCURRENT_CALLS * 10, move || {
+            let c = c.clone();
+            async move { once(&c, via, Call::List).await }
+        })
+        .await;
+        println!("{via:?}: {rate:.0} calls/s");
+        return;
+    }
     println!(
         "| call | callers | facade calls/s | raw calls/s | plain reqwest calls/s | facade / plain |"
     );
