@@ -23,6 +23,31 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
+/// Applies `--limit` and `--offset` to a list request.
+macro_rules! page_opts {
+    ($req:ident, $list:expr) => {
+        if let Some(l) = $list.limit {
+            $req = $req.limit(l);
+        }
+        if let Some(o) = $list.offset {
+            $req = $req.offset(o);
+        }
+    };
+}
+
+/// Applies `--expires-in-days`, `--no-notify` and `--redirect-url` to a create request.
+macro_rules! invite_opts {
+    ($req:ident, $opts:expr) => {
+        $req = $req.notify(!$opts.no_notify);
+        if let Some(d) = $opts.expires_in_days {
+            $req = $req.expires_in_days(d);
+        }
+        if let Some(u) = $opts.redirect_url.clone() {
+            $req = $req.redirect_url(u);
+        }
+    };
+}
+
 #[derive(Parser)]
 #[command(
     name = "clerk-invitations",
@@ -259,14 +284,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let mut req = clerk
                 .invitations()
                 .create(email)
-                .ignore_existing(ignore_existing)
-                .notify(!opts.no_notify);
-            if let Some(d) = opts.expires_in_days {
-                req = req.expires_in_days(d);
-            }
-            if let Some(u) = opts.redirect_url {
-                req = req.redirect_url(u);
-            }
+                .ignore_existing(ignore_existing);
+            invite_opts!(req, opts);
             out.invitation(&req.await?);
         }
         Command::List {
@@ -284,12 +303,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             if let Some(o) = order_by {
                 req = req.order_by(o);
             }
-            if let Some(l) = list.limit {
-                req = req.limit(l);
-            }
-            if let Some(o) = list.offset {
-                req = req.offset(o);
-            }
+            page_opts!(req, list);
             if list.all {
                 let mut s = req.stream();
                 while let Some(i) = s.try_next().await? {
@@ -310,12 +324,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             if let Some(s) = list.status.first() {
                 req = req.status(status(s)?);
             }
-            if let Some(l) = list.limit {
-                req = req.limit(l);
-            }
-            if let Some(o) = list.offset {
-                req = req.offset(o);
-            }
+            page_opts!(req, list);
             for i in req.await?.data {
                 out.json_or(&i, || {
                     format!(
@@ -342,17 +351,11 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
             let mut req = clerk
                 .organization(organization_id)
                 .invitations()
-                .create(email, role)
-                .notify(!opts.no_notify);
+                .create(email, role);
             if let Some(u) = inviter {
                 req = req.inviter_user_id(u);
             }
-            if let Some(d) = opts.expires_in_days {
-                req = req.expires_in_days(d);
-            }
-            if let Some(u) = opts.redirect_url {
-                req = req.redirect_url(u);
-            }
+            invite_opts!(req, opts);
             out.org_invitation(&req.await?);
         }
         OrgCommand::List {
@@ -367,12 +370,7 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
             if let Some(e) = email {
                 req = req.email_address(e);
             }
-            if let Some(l) = list.limit {
-                req = req.limit(l);
-            }
-            if let Some(o) = list.offset {
-                req = req.offset(o);
-            }
+            page_opts!(req, list);
             if list.all {
                 let mut s = req.stream();
                 while let Some(i) = s.try_next().await? {
@@ -393,12 +391,7 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 .organization(organization_id)
                 .invitations()
                 .list_pending();
-            if let Some(l) = list.limit {
-                req = req.limit(l);
-            }
-            if let Some(o) = list.offset {
-                req = req.offset(o);
-            }
+            page_opts!(req, list);
             for i in req.await?.data {
                 out.org_invitation(&i);
             }
@@ -436,12 +429,7 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
             if let Some(q) = query {
                 req = req.query(q);
             }
-            if let Some(l) = list.limit {
-                req = req.limit(l);
-            }
-            if let Some(o) = list.offset {
-                req = req.offset(o);
-            }
+            page_opts!(req, list);
             for i in req.await?.data {
                 out.json_or(&i, || {
                     format!(

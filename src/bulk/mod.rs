@@ -34,6 +34,21 @@ use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Applies a run's expiry, notify and redirect options to an invitation or a request.
+macro_rules! with_options {
+    ($n:ident, $inv:expr) => {
+        if let Some(d) = $inv.expires_in_days {
+            $n = $n.expires_in_days(d);
+        }
+        if let Some(b) = $inv.notify {
+            $n = $n.notify(b);
+        }
+        if let Some(u) = &$inv.redirect_url {
+            $n = $n.redirect_url(u.clone());
+        }
+    };
+}
+
 /// Addresses per bulk request (the service's maximum).
 const BATCH: usize = crate::validate::MAX_BULK;
 
@@ -587,15 +602,7 @@ impl Run {
         let inv = &self.invite;
         let item = |email: &String| {
             let mut n = NewInvitation::new(email.clone());
-            if let Some(d) = inv.expires_in_days {
-                n = n.expires_in_days(d);
-            }
-            if let Some(b) = inv.notify {
-                n = n.notify(b);
-            }
-            if let Some(u) = &inv.redirect_url {
-                n = n.redirect_url(u.clone());
-            }
+            with_options!(n, inv);
             n
         };
         let result = if bulk {
@@ -607,15 +614,7 @@ impl Run {
                 .await
         } else {
             let mut req = self.invite.clerk.invitations().create(group[0].clone());
-            if let Some(d) = inv.expires_in_days {
-                req = req.expires_in_days(d);
-            }
-            if let Some(b) = inv.notify {
-                req = req.notify(b);
-            }
-            if let Some(u) = &inv.redirect_url {
-                req = req.redirect_url(u.clone());
-            }
+            with_options!(req, inv);
             req.with_retry(self.policy().max_attempts(2))
                 .await
                 .map(|i| vec![i])
@@ -647,15 +646,7 @@ impl Run {
                 if let Some(u) = inviter {
                     n = n.inviter_user_id(u.clone());
                 }
-                if let Some(d) = inv.expires_in_days {
-                    n = n.expires_in_days(d);
-                }
-                if let Some(b) = inv.notify {
-                    n = n.notify(b);
-                }
-                if let Some(u) = &inv.redirect_url {
-                    n = n.redirect_url(u.clone());
-                }
+                with_options!(n, inv);
                 n
             });
             org.create_bulk(items)
@@ -667,15 +658,7 @@ impl Run {
             if let Some(u) = inviter {
                 req = req.inviter_user_id(u.clone());
             }
-            if let Some(d) = inv.expires_in_days {
-                req = req.expires_in_days(d);
-            }
-            if let Some(b) = inv.notify {
-                req = req.notify(b);
-            }
-            if let Some(u) = &inv.redirect_url {
-                req = req.redirect_url(u.clone());
-            }
+            with_options!(req, inv);
             req.with_retry(self.policy().max_attempts(2))
                 .await
                 .map(|i| vec![i])
