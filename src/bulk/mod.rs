@@ -179,6 +179,10 @@ pub struct BulkLimits {
     /// the emulator's [`time_scale`](crate::emulator::EmulatorBuilder::time_scale) when
     /// testing).
     pub time_scale: f64,
+    /// Extra real time kept between the first and the last request a window allows, for
+    /// latency jitter between the client and the service (`None`: 2 % of the window, at most
+    /// 1 s).
+    pub margin: Option<Duration>,
 }
 
 impl BulkLimits {
@@ -189,6 +193,7 @@ impl BulkLimits {
             bulk: limits::CREATE_BULK_INVITATIONS,
             global: limits::GLOBAL_DEVELOPMENT,
             time_scale: 1.0,
+            margin: None,
         }
     }
 
@@ -199,6 +204,7 @@ impl BulkLimits {
             bulk: limits::CREATE_ORGANIZATION_INVITATION_BULK,
             global: limits::GLOBAL_DEVELOPMENT,
             time_scale: 1.0,
+            margin: None,
         }
     }
 
@@ -207,6 +213,12 @@ impl BulkLimits {
         if scale.is_finite() && scale > 0.0 {
             self.time_scale = scale;
         }
+        self
+    }
+
+    /// The margin kept for latency jitter (see [`BulkLimits::margin`]).
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = Some(margin);
         self
     }
 
@@ -362,9 +374,9 @@ impl BulkInvite {
         let limits = self.effective_limits();
         let mut run = Run {
             started_ms: now_ms(),
-            single: Budget::new(limits.single, limits.time_scale),
-            bulk: Budget::new(limits.bulk, limits.time_scale),
-            global: Budget::new(limits.global, limits.time_scale),
+            single: Budget::new(limits.single, limits.time_scale, limits.margin),
+            bulk: Budget::new(limits.bulk, limits.time_scale, limits.margin),
+            global: Budget::new(limits.global, limits.time_scale, limits.margin),
             journal: None,
             summary: Summary::default(),
             groups: VecDeque::new(),

@@ -16,12 +16,12 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    pub(crate) fn new(limit: RateLimit, time_scale: f64) -> Self {
+    pub(crate) fn new(limit: RateLimit, time_scale: f64, margin: Option<Duration>) -> Self {
         let real = Duration::try_from_secs_f64(limit.window.as_secs_f64() / time_scale)
             .unwrap_or(limit.window);
-        // Latency jitter between two sends: up to a second, and never more than 2 % of the
-        // window (time-scaled test windows are short).
-        let margin = (real / 50).min(Duration::from_secs(1));
+        // Latency jitter between two sends: by default up to a second, and never more than
+        // 2 % of the window (time-scaled test windows are short).
+        let margin = margin.unwrap_or((real / 50).min(Duration::from_secs(1)));
         Budget {
             requests: limit.requests.max(1) as usize,
             span: real + margin,
@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn holds_the_budget_over_any_window() {
         let limit = RateLimit::new(3, Duration::from_secs(10));
-        let mut b = Budget::new(limit, 1.0);
+        let mut b = Budget::new(limit, 1.0, None);
         let t0 = Instant::now();
         for _ in 0..3 {
             assert_eq!(b.ready_at(t0), t0);
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn scaled_windows_and_blocking() {
         let hourly = RateLimit::new(100, Duration::from_secs(3600));
-        let mut b = Budget::new(hourly, 3600.0);
+        let mut b = Budget::new(hourly, 3600.0, None);
         assert_eq!(b.span, Duration::from_millis(1020));
         let t0 = Instant::now();
         b.block_until(t0 + Duration::from_secs(5));
