@@ -1031,13 +1031,10 @@ fn check_actor(s: &State, org: &str, user: Option<&str>) -> Result<(), Response>
 }
 
 fn pending_org_invitation(s: &State, org: &str, email: &str) -> Option<usize> {
-    s.org_invitations_for(org, email)
-        .iter()
-        .copied()
-        .find(|&idx| {
-            let i = &s.org_invitations[idx];
-            s.effective_status(&i.status, i.expires_at) == "pending"
-        })
+    s.org_invitations_for(org, email).find(|&idx| {
+        let i = &s.org_invitations[idx];
+        s.effective_status(&i.status, i.expires_at) == "pending"
+    })
 }
 
 /// Pending invitations of an organization.

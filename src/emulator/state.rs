@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -90,10 +91,12 @@ pub(crate) struct State {
     pub(crate) org_invitations: Vec<StoredOrganizationInvitation>,
     pub(crate) users: Vec<User>,
     pub(crate) organizations: HashMap<String, Organization>,
-    /// Address -> positions in `invitations`, so creates check duplicates without a scan.
-    by_email: HashMap<String, Vec<usize>>,
-    /// (organization, address) -> positions in `org_invitations`.
-    org_by_email: HashMap<(String, String), Vec<usize>>,
+    /// Hash of an address -> positions in `invitations`, so creates check duplicates without a
+    /// scan. Keyed by hash, not by a copy of the address, to keep the store compact.
+    by_email: HashMap<u64, Vec<usize>>,
+    /// Hash of (organization, address) -> positions in `org_invitations`.
+    org_by_email: HashMap<u64, Vec<usize>>,
+    hasher: std::hash::RandomState,
     seq: u64,
 }
 
@@ -109,6 +112,7 @@ impl Default for State {
             organizations: HashMap::new(),
             by_email: HashMap::new(),
             org_by_email: HashMap::new(),
+            hasher: std::hash::RandomState::new(),
             seq: 0,
         }
     }
@@ -341,8 +345,9 @@ impl State {
 
     /// Stores an application invitation and indexes its address.
     pub(crate) fn push_invitation(&mut self, inv: StoredInvitation) {
+        let key = self.hasher.hash_one(&inv.email_address);
         self.by_email
-            .entry(inv.email_address.clone())
+            .entry(key)
             .or_default()
             .push(self.invitations.len());
         self.invitations.push(inv);
@@ -350,27 +355,44 @@ impl State {
 
     /// Stores an organization invitation and indexes its organization and address.
     pub(crate) fn push_org_invitation(&mut self, inv: StoredOrganizationInvitation) {
+        let key = self
+            .hasher
+            .hash_one((&inv.organization_id, &inv.email_address));
         self.org_by_email
-            .entry((inv.organization_id.clone(), inv.email_address.clone()))
+            .entry(key)
             .or_default()
             .push(self.org_invitations.len());
         self.org_invitations.push(inv);
     }
 
     /// The application invitations for an address.
-    pub(crate) fn invitations_for(&self, email: &str) -> impl Iterator<Item = &StoredInvitation> {
+    pub(crate) fn invitations_for<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> impl Iterator<Item = &'a StoredInvitation> {
         self.by_email
-            .get(email)
+            .get(&self.hasher.hash_one(email))
             .into_iter()
             .flatten()
             .map(|&i| &self.invitations[i])
+            .filter(move |i| i.email_address == email)
     }
 
     /// Positions of an organization's invitations for an address.
-    pub(crate) fn org_invitations_for(&self, org: &str, email: &str) -> &[usize] {
+    pub(crate) fn org_invitations_for<'a>(
+        &'a self,
+        org: &'a str,
+        email: &'a str,
+    ) -> impl Iterator<Item = usize> + 'a {
         self.org_by_email
-            .get(&(org.to_string(), email.to_string()))
-            .map_or(&[], Vec::as_slice)
+            .get(&self.hasher.hash_one((org, email)))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |&i| {
+                let inv = &self.org_invitations[i];
+                inv.organization_id == org && inv.email_address == email
+            })
     }
 
     pub(crate) fn expiry(&self, now: i64, days: Option<i64>) -> i64 {
