@@ -327,22 +327,18 @@ request_builder!(CreateInvitation => Invitation);
 /// How far back (client clock, Unix ms) an invitation found after an ambiguous failure may have
 /// been created to count as this call's: the call's start, less a minute for clock skew.
 fn settle_horizon() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    now.saturating_sub(60_000)
+    crate::models::now_ms().saturating_sub(crate::models::CLOCK_SKEW_MS)
 }
 
 /// The look-ups made while settling an ambiguous failure: a few quick attempts.
-fn lookup_policy() -> RetryPolicy {
+pub(crate) fn lookup_policy() -> RetryPolicy {
     RetryPolicy::default()
         .max_attempts(3)
         .deadline(Some(std::time::Duration::from_secs(30)))
 }
 
 /// The pending invitation for `email` created since `since`, if there is one.
-async fn find_created(
+pub(crate) async fn find_created(
     clerk: &Clerk,
     email: &str,
     since: i64,

@@ -62,6 +62,18 @@ pub(crate) fn status_param<T: std::str::FromStr>(status: &InvitationStatus) -> c
     })
 }
 
+/// Now, in Unix milliseconds (0 before 1970, saturating far in the future).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Allowance for the difference between this machine's clock and the service's, wherever an
+/// invitation's `created_at` is compared with a local time.
+pub(crate) const CLOCK_SKEW_MS: i64 = 60_000;
+
 /// A millisecond Unix timestamp as a [`std::time::SystemTime`].
 ///
 /// ```

@@ -543,7 +543,7 @@ impl RevokeOrganizationInvitation {
                         .organization(org)
                         .invitations()
                         .get(id)
-                        .with_retry(crate::RetryPolicy::default().max_attempts(3))
+                        .with_retry(crate::invitations::lookup_policy())
                         .send_with_http_info()
                         .await?;
                     Ok((found.value().status == InvitationStatus::Revoked).then_some(found))

@@ -25,7 +25,7 @@ mod schedule;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{self, RateLimit};
-use crate::models::InvitationStatus;
+use crate::models::{CLOCK_SKEW_MS, InvitationStatus, now_ms};
 use crate::{Clerk, NewInvitation, NewOrganizationInvitation, RetryPolicy};
 use schedule::Budget;
 use serde::{Deserialize, Serialize};
@@ -465,6 +465,14 @@ struct Run {
     groups: VecDeque<Vec<String>>,
 }
 
+/// Which budgets a request draws on: the key's global one, and the endpoint's if any.
+#[derive(Clone, Copy)]
+enum Draw {
+    Single,
+    Bulk,
+    GlobalOnly,
+}
+
 /// What an answer to a group means.
 enum Verdict {
     /// Outcomes for (some of) the group; the rest goes back to the queue.
@@ -495,12 +503,23 @@ impl Run {
         Ok(())
     }
 
-    /// Waits for the budgets a request to `bulk` or single needs, and records the send.
-    async fn take_budget(&mut self, bulk: bool) {
+    /// The endpoint budget a request draws on besides the key's global one.
+    fn endpoint(&mut self, draw: Draw) -> Option<&mut Budget> {
+        match draw {
+            Draw::Single => Some(&mut self.single),
+            Draw::Bulk => Some(&mut self.bulk),
+            Draw::GlobalOnly => None,
+        }
+    }
+
+    /// Waits until the budgets a request draws on allow it, and records the send.
+    async fn take_budget(&mut self, draw: Draw) {
         loop {
             let now = Instant::now();
-            let endpoint = if bulk { &self.bulk } else { &self.single };
-            let ready = endpoint.ready_at(now).max(self.global.ready_at(now));
+            let global = self.global.ready_at(now);
+            let ready = self
+                .endpoint(draw)
+                .map_or(global, |b| b.ready_at(now).max(global));
             if ready <= now {
                 break;
             }
@@ -508,10 +527,8 @@ impl Run {
         }
         let now = Instant::now();
         self.global.record(now);
-        if bulk {
-            self.bulk.record(now);
-        } else {
-            self.single.record(now);
+        if let Some(b) = self.endpoint(draw) {
+            b.record(now);
         }
         self.summary.requests += 1;
     }
@@ -558,7 +575,8 @@ impl Run {
         if let Some(j) = &mut self.journal {
             j.intent(&group, now_ms())?;
         }
-        self.take_budget(bulk).await;
+        let draw = if bulk { Draw::Bulk } else { Draw::Single };
+        self.take_budget(draw).await;
         let verdict = match &self.invite.target {
             Target::Application => self.send_application(&group, bulk).await,
             Target::Organization { .. } => self.send_organization(&group, bulk).await,
@@ -580,10 +598,8 @@ impl Run {
                 self.summary.rate_limited += 1;
                 let until = Instant::now() + wait;
                 self.global.block_until(until);
-                if bulk {
-                    self.bulk.block_until(until);
-                } else {
-                    self.single.block_until(until);
+                if let Some(b) = self.endpoint(draw) {
+                    b.block_until(until);
                 }
                 self.groups.push_front(group);
             }
@@ -604,10 +620,11 @@ impl Run {
         Ok(())
     }
 
-    /// Requests inside a run wait out 429s themselves (the run's budgets learn of them), so
-    /// the client's own retries are limited to the other transient failures.
-    fn policy(&self) -> RetryPolicy {
-        RetryPolicy::default()
+    /// Two attempts per request: the client's own retry (after a 429's `Retry-After`, a
+    /// transient failure, or settling an ambiguous create) gets one chance; a failure after
+    /// that becomes a wait or the addresses' `failed` outcome, and the run moves on.
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default().max_attempts(2)
     }
 
     async fn send_application(&mut self, group: &[String], bulk: bool) -> Verdict {
@@ -622,14 +639,12 @@ impl Run {
                 .clerk
                 .invitations()
                 .create_bulk(group.iter().map(item))
-                .with_retry(self.policy().max_attempts(2))
+                .with_retry(Self::policy())
                 .await
         } else {
             let mut req = self.invite.clerk.invitations().create(group[0].clone());
             with_options!(req, inv);
-            req.with_retry(self.policy().max_attempts(2))
-                .await
-                .map(|i| vec![i])
+            req.with_retry(Self::policy()).await.map(|i| vec![i])
         };
         match result {
             Ok(created) => {
@@ -662,7 +677,7 @@ impl Run {
                 n
             });
             org.create_bulk(items)
-                .with_retry(self.policy().max_attempts(2))
+                .with_retry(Self::policy())
                 .await
                 .map(|p| p.data)
         } else {
@@ -671,15 +686,13 @@ impl Run {
                 req = req.inviter_user_id(u.clone());
             }
             with_options!(req, inv);
-            req.with_retry(self.policy().max_attempts(2))
-                .await
-                .map(|i| vec![i])
+            req.with_retry(Self::policy()).await.map(|i| vec![i])
         };
         match result {
             Ok(items) => {
                 // The service answers an address with a pending invitation with that
                 // invitation: one created before this run was there already.
-                let horizon = self.started_ms - 60_000;
+                let horizon = self.started_ms - CLOCK_SKEW_MS;
                 let outcomes = items
                     .into_iter()
                     .map(|i| Outcome {
@@ -712,26 +725,13 @@ impl Run {
 
     /// After an interrupted run: the invitation a request in doubt created, if any.
     async fn find_existing(&mut self, email: &str, sent_at: i64) -> Result<Option<String>> {
-        let horizon = sent_at - 60_000;
-        self.take_budget_global().await;
+        let horizon = sent_at - CLOCK_SKEW_MS;
+        self.take_budget(Draw::GlobalOnly).await;
         match &self.invite.target {
             Target::Application => {
-                let page = self
-                    .invite
-                    .clerk
-                    .invitations()
-                    .list()
-                    .query(email)
-                    .status(InvitationStatus::Pending)
-                    .limit(500)
-                    .await?;
-                Ok(page
-                    .data
-                    .into_iter()
-                    .find(|i| {
-                        i.email_address.eq_ignore_ascii_case(email) && i.created_at >= horizon
-                    })
-                    .map(|i| i.id))
+                let found =
+                    crate::invitations::find_created(&self.invite.clerk, email, horizon).await?;
+                Ok(found.map(|r| r.into_value().id))
             }
             Target::Organization { id, .. } => {
                 let page = self
@@ -750,16 +750,6 @@ impl Run {
                     .map(|i| i.id))
             }
         }
-    }
-
-    async fn take_budget_global(&mut self) {
-        let now = Instant::now();
-        let ready = self.global.ready_at(now);
-        if ready > now {
-            tokio::time::sleep_until(ready.into()).await;
-        }
-        self.global.record(Instant::now());
-        self.summary.requests += 1;
     }
 }
 
@@ -885,13 +875,6 @@ fn common_verdict(group: &[String], e: Error) -> Verdict {
 /// Trimmed and lower-cased.
 fn normalize(email: &str) -> String {
     email.trim().to_lowercase()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
