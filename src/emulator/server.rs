@@ -228,18 +228,12 @@ async fn faults(AxState(shared): App, request: Request, next: Next) -> Response 
             next.run(request).await
         }
         FaultKind::Truncate => {
-            let (mut parts, body) = next.run(request).await.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap_or_default();
+            let (mut parts, bytes) = buffered(next.run(request).await).await;
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
         }
         FaultKind::Stall => {
-            let (mut parts, body) = next.run(request).await.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap_or_default();
+            let (mut parts, bytes) = buffered(next.run(request).await).await;
             parts.headers.remove(header::CONTENT_LENGTH);
             let first = bytes.slice(..bytes.len() / 2);
             let stream =
@@ -269,6 +263,15 @@ async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
+/// An answer of the emulator's own, with its whole body (the handlers build bodies in memory).
+async fn buffered(r: Response) -> (axum::http::response::Parts, bytes::Bytes) {
+    let (parts, body) = r.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    (parts, bytes)
+}
+
 async fn record(
     shared: &Shared,
     method: &axum::http::Method,
@@ -279,10 +282,7 @@ async fn record(
     let Some(exchanges) = &shared.exchanges else {
         return r;
     };
-    let (parts, body) = r.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let (parts, bytes) = buffered(r).await;
     lock(exchanges).push(Exchange {
         method: method.to_string(),
         path: path.to_string(),
@@ -804,19 +804,7 @@ fn has_live_invitation(s: &State, email: &str) -> bool {
 }
 
 fn store_app(s: &mut State, n: NewApp) -> StoredInvitation {
-    let now = s.creation_time();
-    let inv = StoredInvitation {
-        id: s.new_id("inv_"),
-        email_address: n.email,
-        public_metadata: n.metadata,
-        status: "pending".into(),
-        expires_at: s.expiry(now, n.days),
-        created_at: now,
-        updated_at: now,
-        notify: n.notify,
-    };
-    s.push_invitation(inv.clone());
-    inv
+    s.create_invitation(n.email, n.metadata, n.days, n.notify)
 }
 
 async fn create_invitation(AxState(shared): App, headers: HeaderMap, body: Body) -> Response {

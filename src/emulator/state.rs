@@ -3,7 +3,6 @@
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Default validity of an invitation, in days.
@@ -122,11 +121,7 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 impl State {
     pub(crate) fn now_ms(&self) -> i64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        now.saturating_add(self.clock_offset_ms)
+        crate::models::now_ms().saturating_add(self.clock_offset_ms)
     }
 
     /// The creation time of a new invitation: now, but never before the previous one, even if
@@ -327,24 +322,35 @@ impl State {
     }
 
     pub(crate) fn seed_invitation(&mut self, email: &str) -> String {
+        self.create_invitation(email.to_lowercase(), Map::new(), None, false)
+            .id
+    }
+
+    /// Creates a pending application invitation now, with the default expiry unless `days`.
+    pub(crate) fn create_invitation(
+        &mut self,
+        email: String,
+        public_metadata: Map<String, Value>,
+        days: Option<i64>,
+        notify: bool,
+    ) -> StoredInvitation {
         let now = self.creation_time();
         let inv = StoredInvitation {
             id: self.new_id("inv_"),
-            email_address: email.to_lowercase(),
-            public_metadata: Map::new(),
+            email_address: email,
+            public_metadata,
             status: "pending".into(),
-            expires_at: self.expiry(now, None),
+            expires_at: self.expiry(now, days),
             created_at: now,
             updated_at: now,
-            notify: false,
+            notify,
         };
-        let id = inv.id.clone();
-        self.push_invitation(inv);
-        id
+        self.push_invitation(inv.clone());
+        inv
     }
 
     /// Stores an application invitation and indexes its address.
-    pub(crate) fn push_invitation(&mut self, inv: StoredInvitation) {
+    fn push_invitation(&mut self, inv: StoredInvitation) {
         let key = self.hasher.hash_one(&inv.email_address);
         self.by_email
             .entry(key)
