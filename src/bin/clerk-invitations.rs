@@ -35,6 +35,16 @@ macro_rules! page_opts {
     };
 }
 
+/// Applies `--status` (repeatable), `--limit` and `--offset` to a list request.
+macro_rules! list_opts {
+    ($req:ident, $list:expr) => {
+        for s in &$list.status {
+            $req = $req.status(status(s)?);
+        }
+        page_opts!($req, $list);
+    };
+}
+
 /// Applies `--expires-in-days`, `--no-notify` and `--redirect-url` to a create request.
 macro_rules! invite_opts {
     ($req:ident, $opts:expr) => {
@@ -294,16 +304,13 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             order_by,
         } => {
             let mut req = clerk.invitations().list();
-            for s in &list.status {
-                req = req.status(status(s)?);
-            }
             if let Some(q) = query {
                 req = req.query(q);
             }
             if let Some(o) = order_by {
                 req = req.order_by(o);
             }
-            page_opts!(req, list);
+            list_opts!(req, list);
             if list.all {
                 let mut s = req.stream();
                 while let Some(i) = s.try_next().await? {
@@ -364,13 +371,10 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
             email,
         } => {
             let mut req = clerk.organization(organization_id).invitations().list();
-            for s in &list.status {
-                req = req.status(status(s)?);
-            }
             if let Some(e) = email {
                 req = req.email_address(e);
             }
-            page_opts!(req, list);
+            list_opts!(req, list);
             if list.all {
                 let mut s = req.stream();
                 while let Some(i) = s.try_next().await? {
@@ -423,13 +427,10 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
         }
         OrgCommand::All { list, query } => {
             let mut req = clerk.organization_invitations().list();
-            for s in &list.status {
-                req = req.status(status(s)?);
-            }
             if let Some(q) = query {
                 req = req.query(q);
             }
-            page_opts!(req, list);
+            list_opts!(req, list);
             for i in req.await?.data {
                 out.json_or(&i, || {
                     format!(
