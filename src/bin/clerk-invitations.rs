@@ -13,6 +13,7 @@ use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind, Summ
 use clerk_invitations::emulator::Emulator;
 use clerk_invitations::{
     Clerk, Error, ErrorKind, Invitation, InvitationStatus, OrganizationInvitation,
+    OrganizationInvitationWithPublicOrganizationData,
 };
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -42,6 +43,22 @@ macro_rules! list_opts {
             $req = $req.status(status(s)?);
         }
         page_opts!($req, $list);
+    };
+}
+
+/// Prints one page of a list request, or with `--all` every page, with `print`.
+macro_rules! print_items {
+    ($req:ident, $list:expr, $print:expr) => {
+        if $list.all {
+            let mut items = $req.stream();
+            while let Some(i) = items.try_next().await? {
+                ($print)(&i);
+            }
+        } else {
+            for i in $req.await?.data {
+                ($print)(&i);
+            }
+        }
     };
 }
 
@@ -311,16 +328,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 req = req.order_by(o);
             }
             list_opts!(req, list);
-            if list.all {
-                let mut s = req.stream();
-                while let Some(i) = s.try_next().await? {
-                    out.invitation(&i);
-                }
-            } else {
-                for i in req.await?.data {
-                    out.invitation(&i);
-                }
-            }
+            print_items!(req, list, |i| out.invitation(i));
         }
         Command::Revoke { invitation_id } => {
             out.invitation(&clerk.invitations().revoke(invitation_id).await?);
@@ -328,18 +336,13 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Org(cmd) => org(&clerk, &out, cmd).await?,
         Command::User(UserCommand::OrgInvitations { user_id, list }) => {
             let mut req = clerk.user(user_id).organization_invitations().list();
-            if let Some(s) = list.status.first() {
-                req = req.status(status(s)?);
+            match list.status.as_slice() {
+                [] => {}
+                [one] => req = req.status(status(one)?),
+                _ => return Err(fail(2, "user org-invitations takes one --status")),
             }
             page_opts!(req, list);
-            for i in req.await?.data {
-                out.json_or(&i, || {
-                    format!(
-                        "{}\t{}\t{}\t{}",
-                        i.id, i.email_address, i.organization_id, i.status
-                    )
-                });
-            }
+            print_items!(req, list, |i| out.org_invitation_with_org(i));
         }
         Command::Invite(args) => return invite(&clerk, &out, args, cli.emulator).await,
     }
@@ -375,30 +378,25 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 req = req.email_address(e);
             }
             list_opts!(req, list);
-            if list.all {
-                let mut s = req.stream();
-                while let Some(i) = s.try_next().await? {
-                    out.org_invitation(&i);
-                }
-            } else {
-                for i in req.await?.data {
-                    out.org_invitation(&i);
-                }
-            }
+            print_items!(req, list, |i| out.org_invitation(i));
         }
         OrgCommand::Pending {
             organization_id,
             list,
         } => {
+            if !list.status.is_empty() {
+                return Err(fail(
+                    2,
+                    "org pending lists pending invitations: --status does not apply",
+                ));
+            }
             #[allow(deprecated)]
             let mut req = clerk
                 .organization(organization_id)
                 .invitations()
                 .list_pending();
             page_opts!(req, list);
-            for i in req.await?.data {
-                out.org_invitation(&i);
-            }
+            print_items!(req, list, |i| out.org_invitation(i));
         }
         OrgCommand::Get {
             organization_id,
@@ -431,14 +429,7 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 req = req.query(q);
             }
             list_opts!(req, list);
-            for i in req.await?.data {
-                out.json_or(&i, || {
-                    format!(
-                        "{}\t{}\t{}\t{}",
-                        i.id, i.email_address, i.organization_id, i.status
-                    )
-                });
-            }
+            print_items!(req, list, |i| out.org_invitation_with_org(i));
         }
     }
     Ok(())
@@ -477,6 +468,15 @@ impl Output {
                 line.push_str(url);
             }
             line
+        });
+    }
+
+    fn org_invitation_with_org(&self, i: &OrganizationInvitationWithPublicOrganizationData) {
+        self.json_or(i, || {
+            format!(
+                "{}\t{}\t{}\t{}",
+                i.id, i.email_address, i.organization_id, i.status
+            )
         });
     }
 

@@ -216,6 +216,51 @@ async fn every_operation_from_the_command_line() {
 
     let out = run(json(&["list", "--status", "bogus"])).await;
     assert_eq!(out.status.code(), Some(2));
+    // Options a command cannot honour are refused, not ignored.
+    let out = run(json(&["org", "pending", "org_1", "--status", "accepted"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    let two = [
+        "user",
+        "org-invitations",
+        &user,
+        "--status",
+        "pending",
+        "--status",
+        "accepted",
+    ];
+    assert_eq!(run(json(&two)).await.status.code(), Some(2));
+    // --all walks every page of the other lists too (pages of one here).
+    for email in ["four@cli.test", "five@cli.test"] {
+        let out = run(json(&[
+            "org",
+            "create",
+            "org_1",
+            email,
+            "--role",
+            "org:member",
+        ]))
+        .await;
+        assert_eq!(out.status.code(), Some(0));
+    }
+    for (expected, args) in [
+        (2, vec!["org", "pending", "org_1", "--all", "--limit", "1"]),
+        (4, vec!["org", "all", "--all", "--limit", "1"]),
+        (
+            1,
+            vec![
+                "user",
+                "org-invitations",
+                user.as_str(),
+                "--all",
+                "--limit",
+                "1",
+            ],
+        ),
+    ] {
+        let out = run(json(&args)).await;
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(json_lines(&out).len(), expected, "{args:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
