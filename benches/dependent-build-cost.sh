@@ -38,8 +38,8 @@ cd "$work/app"
 export CARGO_TARGET_DIR="$work/target"
 cargo generate-lockfile -q
 cargo fetch -q
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+# shellcheck source=benches/lib.sh
+. "$crate_dir/benches/lib.sh"
 
 t0=$(now)
 cargo build --timings 2>"$work/clean.log"
@@ -82,16 +82,5 @@ for k, v in buckets.items():
 print(f"  build-only crates: {len(build_only)}")
 EOF
 
-touch "$crate_dir/src/lib.rs"
-t0=$(now)
-cargo build -v 2>"$work/touch-src.log"
-t1=$(now)
-if grep -E 'Running .*clerk-invitations-[0-9a-f]+/build-script-build' "$work/touch-src.log" >/dev/null; then reran=yes; else reran=no; fi
-echo "rebuild after touching the crate's src/lib.rs: $(secs "$t0" "$t1") s, build.rs ran again: $reran"
-
-touch "$crate_dir/openapi/clerk-bapi-invitations.yaml"
-t0=$(now)
-cargo build -v 2>"$work/touch-yaml.log"
-t1=$(now)
-if grep -E 'Running .*clerk-invitations-[0-9a-f]+/build-script-build' "$work/touch-yaml.log" >/dev/null; then reran=yes; else reran=no; fi
-echo "rebuild after touching the vendored YAML: $(secs "$t0" "$t1") s, build.rs ran again: $reran"
+rebuild_after "$crate_dir/src/lib.rs" "the crate's src/lib.rs" "$work/touch-src.log"
+rebuild_after "$crate_dir/openapi/clerk-bapi-invitations.yaml" "the vendored YAML" "$work/touch-yaml.log"
