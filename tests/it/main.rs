@@ -20,7 +20,5 @@ mod operations;
 mod retries;
 #[cfg(feature = "emulator")]
 mod schema;
-#[cfg(feature = "emulator")]
-mod secrets;
 mod spec_coverage;
 mod validation;

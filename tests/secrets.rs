@@ -1,5 +1,13 @@
 //! The secret key never appears in `Debug`, `Display`, error messages or tracing output, and
 //! every operation leaves one span with its id, attempts, status, trace id and duration.
+//!
+//! A test binary of its own, with a process-wide subscriber installed before any span is
+//! created: tracing caches each callsite's interest the first time it is hit, so a
+//! thread-local subscriber set while other tests (in other threads of the same process) hit the
+//! same callsites could see those callsites cached as uninteresting and capture nothing. Here no
+//! other test shares the process, and the global subscriber is in place from the first callsite
+//! on.
+#![cfg(feature = "emulator")]
 
 use clerk_invitations::emulator::{Emulator, Fault};
 use clerk_invitations::{Clerk, RetryPolicy};
@@ -41,7 +49,8 @@ async fn the_key_appears_nowhere_and_each_operation_has_a_span() {
         .with_span_events(FmtSpan::CLOSE)
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("this binary holds one test, so no subscriber was installed before");
 
     let emu = Emulator::builder().keys([KEY]).start().await.unwrap();
     let clerk = Clerk::builder()
