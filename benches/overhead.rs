@@ -133,15 +133,10 @@ async fn once(c: &Clients, via: Via, call: Call) {
             }
         }
         (Via::Raw, Call::Create) => {
-            let body = clerk_invitations::raw::types::CreateInvitationBody {
-                email_address: "someone@example.com".into(),
-                expires_in_days: None,
-                ignore_existing: Some(false),
-                notify: Some(true),
-                public_metadata: Default::default(),
-                redirect_url: None,
-                template_slug: None,
-            };
+            let body = clerk_invitations::raw::types::CreateInvitationBody::builder()
+                .email_address("someone@example.com")
+                .ignore_existing(Some(false))
+                .notify(Some(true));
             let r = c
                 .clerk
                 .raw()

@@ -8,13 +8,14 @@ mod client;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
-mod invitations;
+mod handles;
 pub mod limits;
 pub mod models;
-mod organizations;
+mod operations;
 mod page;
 mod request;
 mod retry;
+mod settle;
 mod tls;
 mod transport;
 mod validate;
@@ -49,22 +50,44 @@ pub use client::{
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, SECRET_KEY_ENV,
 };
 pub use error::{ApiError, Error, ErrorKind, Result};
-pub use invitations::{
-    CreateBulkInvitations, CreateInvitation, Invitations, ListInvitations, NewInvitation,
-    RevokeInvitation,
+pub use handles::{
+    InstanceOrganizationInvitations, Invitations, Organization, OrganizationInvitations, User,
+    UserOrganizationInvitations,
 };
 pub use models::{
     Invitation, InvitationStatus, OrganizationInvitation,
     OrganizationInvitationWithPublicOrganizationData, TemplateSlug,
 };
-pub use organizations::{
-    CreateOrganizationInvitation, CreateOrganizationInvitationBulk, GetOrganizationInvitation,
-    InstanceOrganizationInvitations, ListInstanceOrganizationInvitations,
-    ListOrganizationInvitations, ListPendingOrganizationInvitations,
-    ListUserOrganizationInvitations, NewOrganizationInvitation, Organization,
-    OrganizationInvitations, RevokeOrganizationInvitation, User, UserOrganizationInvitations,
-};
+/// The request builders: one per operation, generated from the spec.
+pub use operations::*;
 pub use page::{DEFAULT_STREAM_PAGE_SIZE, Page};
 pub use retry::RetryPolicy;
 pub use transport::Response;
 pub use validate::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};
+
+/// What most programs need in scope: the client, the models, and the traits that
+/// [`stream`](ListInvitations::stream) and metadata use.
+///
+/// ```no_run
+/// use clerk_invitations::prelude::*;
+/// # async fn demo(clerk: Clerk) -> clerk_invitations::Result<()> {
+/// let pending: Vec<Invitation> = clerk
+///     .invitations()
+///     .list()
+///     .status(InvitationStatus::Pending)
+///     .stream()
+///     .try_collect()
+///     .await?;
+/// clerk
+///     .invitations()
+///     .create("someone@example.com")
+///     .public_metadata(json!({"plan": "team"}))
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub mod prelude {
+    pub use crate::models::*;
+    pub use crate::{Clerk, Error, ErrorKind, Page, Result, RetryPolicy};
+    pub use futures_util::{StreamExt as _, TryStreamExt};
+    pub use serde_json::json;
+}

@@ -5,62 +5,13 @@
 //! open, with an `Unknown(String)` variant. Timestamps (`created_at`, `updated_at`,
 //! `expires_at`) are Unix **milliseconds**.
 
+pub use crate::generated::enums::*;
 pub use crate::generated::types::{
     Invitation, OrganizationInvitation, OrganizationInvitationPublicOrganizationData,
     OrganizationInvitationPublicUserData, OrganizationInvitationWithPublicOrganizationData,
 };
-pub use crate::generated::{InvitationObject, InvitationStatus, OrganizationInvitationObject};
 
 use crate::generated::types as raw;
-
-/// Which email template an application invitation uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum TemplateSlug {
-    /// The regular invitation email (`invitation`).
-    #[default]
-    Invitation,
-    /// The waitlist invitation email (`waitlist_invitation`).
-    WaitlistInvitation,
-}
-
-impl TemplateSlug {
-    /// The value as the service spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TemplateSlug::Invitation => "invitation",
-            TemplateSlug::WaitlistInvitation => "waitlist_invitation",
-        }
-    }
-}
-
-impl From<TemplateSlug> for raw::CreateInvitationBodyTemplateSlug {
-    fn from(t: TemplateSlug) -> Self {
-        match t {
-            TemplateSlug::Invitation => Self::Invitation,
-            TemplateSlug::WaitlistInvitation => Self::WaitlistInvitation,
-        }
-    }
-}
-
-impl From<TemplateSlug> for raw::CreateBulkInvitationsBodyItemTemplateSlug {
-    fn from(t: TemplateSlug) -> Self {
-        match t {
-            TemplateSlug::Invitation => Self::Invitation,
-            TemplateSlug::WaitlistInvitation => Self::WaitlistInvitation,
-        }
-    }
-}
-
-/// Converts a facade status to one of the generated request-side status enums, which only
-/// know the four documented values.
-pub(crate) fn status_param<T: std::str::FromStr>(status: &InvitationStatus) -> crate::Result<T> {
-    status.as_str().parse().map_err(|_| {
-        crate::Error::invalid_input(format!(
-            "status `{status}` cannot be used as a filter: it is not one of pending, accepted, revoked, expired"
-        ))
-    })
-}
 
 /// Now, in Unix milliseconds (0 before 1970, saturating far in the future).
 pub(crate) fn now_ms() -> i64 {

@@ -79,6 +79,12 @@ where
     .boxed()
 }
 
+/// A stream's next offset as the 32-bit `offset` of a list whose spec bounds it so.
+#[allow(dead_code)]
+pub(crate) fn offset_u32(offset: u64) -> Result<u32> {
+    u32::try_from(offset).map_err(|_| crate::Error::invalid_input("offset is past 4294967295"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,79 @@ where
     retry::run(opts.retry(clerk), op, || call(timeout, Box::pin(make()))).await
 }
 
+/// One request of a generated builder, ready to send (again, on a retry).
+pub(crate) struct Wire {
+    pub(crate) method: reqwest::Method,
+    /// The path below the base URL, each parameter already percent-encoded.
+    pub(crate) path: String,
+    pub(crate) query: Vec<(&'static str, String)>,
+    /// The JSON body, serialized once and shared by every attempt.
+    pub(crate) body: Option<bytes::Bytes>,
+}
+
+/// A path parameter, percent-encoded so that it stays inside its segment.
+pub(crate) fn segment(value: &str) -> String {
+    progenitor_client::encode_path(value)
+}
+
+/// A request body as JSON bytes.
+pub(crate) fn json_body<T: serde::Serialize>(body: &T) -> Result<bytes::Bytes> {
+    serde_json::to_vec(body)
+        .map(bytes::Bytes::from)
+        .map_err(|e| {
+            crate::Error::invalid_input(format!("the request body cannot be encoded: {e}"))
+        })
+}
+
+/// Runs one operation of a generated builder: each attempt sends `wire` through the generated
+/// client's hooks (authentication, version, body limit) under the timeout, retried as `op` and
+/// the policy allow.
+pub(crate) async fn execute_wire<T: serde::de::DeserializeOwned>(
+    clerk: &crate::Clerk,
+    opts: &RequestOptions,
+    op: Operation<'_, T>,
+    wire: &Wire,
+) -> Result<Response<T>> {
+    let id = op.id;
+    execute(clerk, opts, op, || send(clerk, wire, id)).await
+}
+
+async fn send<T: serde::de::DeserializeOwned>(
+    clerk: &crate::Clerk,
+    wire: &Wire,
+    operation_id: &'static str,
+) -> std::result::Result<ResponseValue<T>, progenitor_client::Error<()>> {
+    use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+    use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+    let raw = &clerk.inner.raw;
+    let mut url = String::with_capacity(raw.baseurl().len() + wire.path.len());
+    url.push_str(raw.baseurl());
+    url.push_str(&wire.path);
+    let mut builder = raw
+        .client()
+        .request(wire.method.clone(), url)
+        .header(ACCEPT, HeaderValue::from_static("application/json"));
+    if !wire.query.is_empty() {
+        builder = builder.query(&wire.query);
+    }
+    if let Some(body) = &wire.body {
+        builder = builder
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body.clone());
+    }
+    let mut request = builder.build()?;
+    let info = OperationInfo { operation_id };
+    raw.pre(&mut request, &info).await?;
+    let result = raw.exec(request, &info).await;
+    raw.post(&result, &info).await?;
+    let response = result?;
+    if response.status().is_success() {
+        ResponseValue::from_response(response).await
+    } else {
+        Err(progenitor_client::Error::UnexpectedResponse(response))
+    }
+}
+
 /// Implements, for a builder with an `async fn send_with_http_info(self) -> Result<Response<T>>`:
 /// `send()`, `with_timeout()`, and `IntoFuture` so that the builder can be awaited directly.
 macro_rules! request_builder {

@@ -77,20 +77,6 @@ pub fn in_range(field: &str, value: u32, range: std::ops::RangeInclusive<u32>) -
     Ok(())
 }
 
-/// Metadata: a JSON object.
-pub fn metadata(
-    field: &str,
-    value: serde_json::Value,
-) -> Result<serde_json::Map<String, serde_json::Value>> {
-    match value {
-        serde_json::Value::Object(map) => Ok(map),
-        other => Err(Error::invalid_input(format!(
-            "{field} must be a JSON object, not {}",
-            json_kind(&other)
-        ))),
-    }
-}
-
 fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
@@ -102,11 +88,78 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// A bulk request's size.
-pub fn bulk_size(len: usize) -> Result<()> {
-    if len == 0 || len > MAX_BULK {
+/// A string's length in characters, from the schema's `minLength`/`maxLength`. A `minLength`
+/// of 1 also refuses a value of white space only ("must not be empty").
+pub fn length(field: &str, value: &str, min: Option<u64>, max: Option<u64>) -> Result<()> {
+    if min.is_some_and(|m| m >= 1) {
+        non_empty(field, value)?;
+    }
+    let len = value.chars().count() as u64;
+    if min.is_some_and(|m| len < m) || max.is_some_and(|m| len > m) {
         return Err(Error::invalid_input(format!(
-            "a bulk request holds 1 to {MAX_BULK} invitations, not {len}"
+            "{field} has {len} characters; it must have {}",
+            span(min.map(i128::from), max.map(i128::from))
+        )));
+    }
+    Ok(())
+}
+
+fn span(min: Option<i128>, max: Option<i128>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) => format!("between {a} and {b}"),
+        (Some(a), None) => format!("at least {a}"),
+        (None, Some(b)) => format!("at most {b}"),
+        (None, None) => "any value".into(),
+    }
+}
+
+/// A number inside the schema's `minimum`/`maximum`.
+pub fn bounds(field: &str, value: i128, min: Option<i128>, max: Option<i128>) -> Result<()> {
+    if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
+        return Err(Error::invalid_input(format!(
+            "{field} is {value}; it must be {}",
+            span(min, max)
+        )));
+    }
+    Ok(())
+}
+
+/// A value of a string enum: one the spec lists.
+pub fn known(field: &str, is_known: bool, value: &str, known: &[&str]) -> Result<()> {
+    if !is_known {
+        return Err(Error::invalid_input(format!(
+            "{field} `{}` is not one of {}",
+            value.escape_debug(),
+            known.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A value the schema types as an object.
+pub fn object(field: &str, value: &serde_json::Value) -> Result<()> {
+    if value.is_object() {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "{field} must be a JSON object, not {}",
+            json_kind(value)
+        )))
+    }
+}
+
+/// The number of items of an array, from the schema's `minItems`/`maxItems`.
+pub fn items(field: &str, len: usize, min: Option<u64>, max: Option<u64>) -> Result<()> {
+    let n = len as u64;
+    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+        let range = match (min, max) {
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            (Some(a), None) => format!("at least {a}"),
+            (None, Some(b)) => format!("at most {b}"),
+            (None, None) => "any number of".into(),
+        };
+        return Err(Error::invalid_input(format!(
+            "{field} holds {range} items, not {len}"
         )));
     }
     Ok(())
@@ -160,15 +213,24 @@ mod tests {
         let e = in_range("limit", 501, LIMIT_RANGE).unwrap_err();
         assert!(e.to_string().contains("between 1 and 500"), "{e}");
         assert!(in_range("expires_in_days", 0, EXPIRES_IN_DAYS_RANGE).is_err());
-        assert!(bulk_size(0).is_err());
-        assert!(bulk_size(11).is_err());
-        assert!(bulk_size(10).is_ok());
+        assert!(items("invitations", 0, Some(1), Some(10)).is_err());
+        let e = items("invitations", 11, Some(1), Some(10)).unwrap_err();
+        assert!(e.to_string().contains("1 to 10 items, not 11"), "{e}");
+        assert!(items("invitations", 10, Some(1), Some(10)).is_ok());
+        let e = bounds("limit", 501, Some(1), Some(500)).unwrap_err();
+        assert!(e.to_string().contains("between 1 and 500"), "{e}");
+        assert!(bounds("offset", 0, Some(0), None).is_ok());
+        let e = length("role", "  ", Some(1), None).unwrap_err();
+        assert!(e.to_string().contains("role must not be empty"), "{e}");
+        assert!(length("x", "abcd", None, Some(3)).is_err());
+        let e = known("status", false, "zzz", &["pending"]).unwrap_err();
+        assert!(e.to_string().contains("`zzz` is not one of pending"), "{e}");
     }
 
     #[test]
     fn metadata_must_be_an_object() {
-        assert!(metadata("public_metadata", serde_json::json!({"a": 1})).is_ok());
-        let e = metadata("public_metadata", serde_json::json!([1])).unwrap_err();
+        assert!(object("public_metadata", &serde_json::json!({"a": 1})).is_ok());
+        let e = object("public_metadata", &serde_json::json!([1])).unwrap_err();
         assert!(e.to_string().contains("an array"), "{e}");
     }
 }

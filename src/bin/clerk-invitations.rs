@@ -205,7 +205,7 @@ struct ListOpts {
     #[arg(long)]
     limit: Option<u32>,
     #[arg(long)]
-    offset: Option<u32>,
+    offset: Option<u64>,
     /// Every page, not just one.
     #[arg(long)]
     all: bool,

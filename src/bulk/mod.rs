@@ -729,8 +729,7 @@ impl Run {
         self.take_budget(Draw::GlobalOnly).await;
         match &self.invite.target {
             Target::Application => {
-                let found =
-                    crate::invitations::find_created(&self.invite.clerk, email, horizon).await?;
+                let found = crate::settle::find_created(&self.invite.clerk, email, horizon).await?;
                 Ok(found.map(|r| r.into_value().id))
             }
             Target::Organization { id, .. } => {
