@@ -72,6 +72,16 @@ fn run() -> Result<(), String> {
         .and_then(Value::as_str)
         .ok_or("the spec has no info.version")?
         .to_string();
+    let mut versions: Vec<String> = doc
+        .pointer("/info/x-known-api-versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    if !versions.contains(&version) {
+        versions.push(version.clone());
+    }
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| format!("{SPEC}: not a valid OpenAPI 3.0 document: {e}"))?;
 
@@ -106,7 +116,7 @@ fn run() -> Result<(), String> {
     out.push_str(&prettyplease::unparse(&file));
     writeln!(
         out,
-        "\n/// The API version of the vendored spec, sent as `Clerk-API-Version`.\npub const SPEC_VERSION: &str = {version:?};"
+        "\n/// The API version of the vendored spec, sent as `Clerk-API-Version`.\npub const SPEC_VERSION: &str = {version:?};\n\n/// Every API version the service accepts (`info.x-known-api-versions` and the spec's own).\npub const KNOWN_API_VERSIONS: &[&str] = &{versions:?};"
     )
     .ok();
     out.push_str("\n/// The open enums of the spec.\npub mod enums {\n");

@@ -6,6 +6,7 @@ use super::Exchange;
 use super::faults::{FaultKind, Faults};
 use super::ratelimit::{self, Limiter};
 use super::state::{State, StoredInvitation, StoredOrganizationInvitation, status_at};
+use crate::models::InvitationStatus;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State as AxState};
@@ -23,14 +24,8 @@ use tokio::sync::Notify;
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 1024 * 1024;
-/// API versions the service knows.
-const KNOWN_VERSIONS: [&str; 5] = [
-    "2021-02-05",
-    "2024-10-01",
-    "2025-04-10",
-    "2025-11-10",
-    "2026-05-12",
-];
+/// API versions the service knows: those the vendored spec and its overlay name.
+const KNOWN_VERSIONS: &[&str] = crate::generated::KNOWN_API_VERSIONS;
 const MAX_BULK: usize = 10;
 
 pub(crate) struct Shared {
@@ -578,11 +573,14 @@ fn parse_query(raw: Option<String>, allowed_order: &[&str]) -> Result<ListQuery,
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
         match &*k {
             "status" => {
-                if !["pending", "accepted", "revoked", "expired"].contains(&&*v) {
+                if !InvitationStatus::KNOWN.contains(&&*v) {
                     return Err(param_error(
                         "form_param_value_invalid",
                         "status",
-                        "status must be one of pending, accepted, revoked, expired".into(),
+                        format!(
+                            "status must be one of {}",
+                            InvitationStatus::KNOWN.join(", ")
+                        ),
                     ));
                 }
                 q.statuses.push(v.into_owned());
