@@ -6,21 +6,25 @@
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeSet;
 
-/// The operations the crate covers, by upstream `operationId`.
-pub const OPERATIONS: [&str; 12] = [
-    "CreateInvitation",
-    "ListInvitations",
-    "CreateBulkInvitations",
-    "RevokeInvitation",
-    "ListInstanceOrganizationInvitations",
-    "CreateOrganizationInvitation",
-    "ListOrganizationInvitations",
-    "CreateOrganizationInvitationBulk",
-    "ListPendingOrganizationInvitations",
-    "GetOrganizationInvitation",
-    "RevokeOrganizationInvitation",
-    "UsersGetOrganizationInvitations",
-];
+/// The tags Clerk files invitation operations under.
+pub const TAGS: [&str; 2] = ["Invitations", "Organization Invitations"];
+
+/// Whether an operation is an invitation operation: filed under one of [`TAGS`], or on a path
+/// with a segment naming invitations (`/invitations`, `/organization_invitations`, ...).
+pub fn is_invitation_operation(path: &str, op: &Value) -> bool {
+    let by_path = path
+        .split('/')
+        .any(|segment| !segment.starts_with('{') && segment.contains("invitation"));
+    let by_tag = op
+        .as_mapping()
+        .and_then(|o| get(o, "tags"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|t| TAGS.contains(&t));
+    by_path || by_tag
+}
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -33,11 +37,57 @@ const HEADER: &str = "\
 # openapi/corrections.overlay.yaml (see openapi/README.md).
 ";
 
+/// The line that records the digest of what follows the header, so that `update-spec` can tell
+/// a hand edit from its own output.
+pub const DIGEST_PREFIX: &str = "# sha256 of the rest of this file: ";
+
 pub struct Extracted {
     pub yaml: String,
     pub version: String,
-    pub operations: usize,
+    /// The operation ids, in upstream order.
+    pub operation_ids: Vec<String>,
     pub components: usize,
+}
+
+/// The hex SHA-256 of `text`.
+pub fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A vendored file as written: header, digest line, body.
+fn with_header(body: &str) -> String {
+    format!("{HEADER}{DIGEST_PREFIX}{}\n{body}", sha256(body))
+}
+
+/// What a vendored file says of itself: `Ok(true)` when its digest matches its body,
+/// `Ok(false)` when it records none (written before digests were kept), `Err` when it was
+/// edited after it was written.
+pub fn check_digest(vendored: &str) -> Result<bool, String> {
+    let Some(start) = vendored.find(DIGEST_PREFIX) else {
+        return Ok(false);
+    };
+    let rest = &vendored[start + DIGEST_PREFIX.len()..];
+    let (recorded, body) = rest.split_once('\n').unwrap_or((rest, ""));
+    if recorded.trim() == sha256(body) {
+        Ok(true)
+    } else {
+        Err("its content does not match the digest recorded in its header: it was edited by \
+             hand"
+            .into())
+    }
+}
+
+/// The operation ids a vendored file holds (its `operationId:` lines).
+pub fn operation_ids(vendored: &str) -> Vec<String> {
+    vendored
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("operationId:"))
+        .map(|id| id.trim().trim_matches(['\'', '"']).to_string())
+        .collect()
 }
 
 fn key(s: &str) -> Value {
@@ -86,7 +136,7 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
 
     // Keep the paths (and, within them, the methods) that hold our operations, in upstream order.
     let mut out_paths = Mapping::new();
-    let mut found = BTreeSet::new();
+    let mut found: Vec<String> = Vec::new();
     let mut refs = BTreeSet::new();
     let mut tags = BTreeSet::new();
     for (path, item) in paths {
@@ -106,10 +156,12 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
             else {
                 continue;
             };
-            if OPERATIONS.contains(&id) {
-                if !found.insert(id.to_string()) {
+            let Some(p) = path.as_str() else { continue };
+            if is_invitation_operation(p, op) {
+                if found.iter().any(|f| f == id) {
                     return Err(format!("operation {id} appears more than once"));
                 }
+                found.push(id.to_string());
                 collect_refs(op, &mut refs);
                 if let Some(Value::Sequence(ts)) = op.as_mapping().and_then(|o| get(o, "tags")) {
                     tags.extend(ts.iter().filter_map(Value::as_str).map(str::to_string));
@@ -129,16 +181,11 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
             out_paths.insert(path.clone(), Value::Mapping(kept));
         }
     }
-    let missing: Vec<_> = OPERATIONS
-        .iter()
-        .filter(|op| !found.contains(**op))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
+    if found.is_empty() {
         return Err(format!(
-            "the document lacks {} of the invitation operations: {}",
-            missing.len(),
-            missing.join(", ")
+            "the document has no invitation operation (none tagged {} or on a path naming \
+             invitations)",
+            TAGS.join(" or ")
         ));
     }
 
@@ -226,9 +273,9 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
     let body = serde_yaml::to_string(&Value::Mapping(out))
         .map_err(|e| format!("cannot write YAML: {e}"))?;
     Ok(Extracted {
-        yaml: format!("{HEADER}{body}"),
+        yaml: with_header(&body),
         version,
-        operations: found.len(),
+        operation_ids: found,
         components: component_count,
     })
 }
@@ -270,14 +317,19 @@ fn resolve<'a>(components: &'a Mapping, reference: &str) -> Result<&'a Value, St
 mod tests {
     use super::*;
 
+    const OPERATIONS: [&str; 3] = ["CreateInvitation", "ListInvitations", "RevokeInvitation"];
+
     fn mini_spec(openapi: &str, ops: &[&str]) -> String {
         let mut s =
             format!("openapi: {openapi}\ninfo:\n  title: t\n  version: '2099-01-01'\npaths:\n");
         for (i, op) in ops.iter().enumerate() {
             s.push_str(&format!(
-                "  /p{i}:\n    get:\n      operationId: {op}\n      responses:\n        '200':\n          $ref: '#/components/responses/R'\n"
+                "  /invitations/p{i}:\n    get:\n      operationId: {op}\n      responses:\n        '200':\n          $ref: '#/components/responses/R'\n"
             ));
         }
+        s.push_str(
+            "  /tagged:\n    post:\n      operationId: Tagged\n      tags: [Organization Invitations]\n      responses:\n        '200':\n          $ref: '#/components/responses/R'\n",
+        );
         s.push_str(
             "  /other:\n    get:\n      operationId: Other\n      responses:\n        '200':\n          $ref: '#/components/responses/Unused'\n\
              components:\n  responses:\n    Unused:\n      description: x\n    R:\n      description: ok\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/S'\n\
@@ -289,7 +341,9 @@ mod tests {
     #[test]
     fn keeps_only_the_operations_and_their_references_in_upstream_order() {
         let out = extract(&mini_spec("3.0.3", &OPERATIONS)).unwrap();
-        assert_eq!(out.operations, 12);
+        let mut wanted: Vec<String> = OPERATIONS.iter().map(|s| s.to_string()).collect();
+        wanted.push("Tagged".into());
+        assert_eq!(out.operation_ids, wanted, "found by path and by tag");
         assert!(!out.yaml.contains("/other"));
         assert!(!out.yaml.contains("Unused"));
         assert!(!out.yaml.contains("    Z:"));
@@ -317,11 +371,28 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_spec_lacking_an_operation() {
-        let err = extract(&mini_spec("3.0.3", &OPERATIONS[..11]))
-            .err()
-            .unwrap();
-        assert!(err.contains("UsersGetOrganizationInvitations"), "{err}");
+    fn finds_a_new_upstream_operation_and_lists_what_the_file_holds() {
+        let mut ops = OPERATIONS.to_vec();
+        ops.push("DeleteInvitation");
+        let out = extract(&mini_spec("3.0.3", &ops)).unwrap();
+        assert!(out.operation_ids.contains(&"DeleteInvitation".to_string()));
+        assert_eq!(operation_ids(&out.yaml), out.operation_ids);
+    }
+
+    #[test]
+    fn the_digest_tells_a_hand_edit_from_the_tools_output() {
+        let out = extract(&mini_spec("3.0.3", &OPERATIONS)).unwrap();
+        assert_eq!(check_digest(&out.yaml), Ok(true));
+        let edited = out.yaml.replace("description: ok", "description: edited");
+        assert!(check_digest(&edited).unwrap_err().contains("edited by hand"));
+        assert_eq!(check_digest("openapi: 3.0.3\n"), Ok(false));
+    }
+
+    #[test]
+    fn refuses_a_spec_without_invitation_operations() {
+        let spec = "openapi: 3.0.3\ninfo: {version: '1'}\npaths:\n  /users:\n    get:\n      operationId: ListUsers\n      responses: {}\n";
+        let err = extract(spec).err().unwrap();
+        assert!(err.contains("no invitation operation"), "{err}");
     }
 
     #[test]

@@ -11,10 +11,14 @@ mod extract;
 const DEFAULT_OUT: &str = "openapi/clerk-bapi-invitations.yaml";
 
 fn usage() -> &'static str {
-    "usage: cargo xtask update-spec PATH [--out FILE]\n\
+    "usage: cargo xtask update-spec PATH [--out FILE] [--force]\n\
      \n\
-     Extracts Clerk's invitation operations and the components they reference from the full\n\
-     Backend API spec at PATH, and writes them to FILE (default: openapi/clerk-bapi-invitations.yaml)."
+     Extracts Clerk's invitation operations (those tagged Invitations or Organization\n\
+     Invitations, or on a path naming invitations) and the components they reference from the\n\
+     full Backend API spec at PATH, and writes them to FILE (default:\n\
+     openapi/clerk-bapi-invitations.yaml). It reports operations upstream added or dropped, and\n\
+     refuses to overwrite a file edited by hand (its recorded digest does not match) unless\n\
+     --force is given: corrections belong in openapi/corrections.overlay.yaml."
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,7 @@ fn run(args: &[String]) -> Result<String, String> {
     }
     let mut input = None;
     let mut out = DEFAULT_OUT.to_string();
+    let mut force = false;
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -48,6 +53,7 @@ fn run(args: &[String]) -> Result<String, String> {
                     .ok_or_else(|| "--out needs a file name".to_string())?
                     .clone();
             }
+            "--force" => force = true,
             flag if flag.starts_with('-') => return Err(format!("unknown flag `{flag}`")),
             path if input.is_none() => input = Some(path.to_string()),
             extra => return Err(format!("unexpected argument `{extra}`")),
@@ -58,15 +64,47 @@ fn run(args: &[String]) -> Result<String, String> {
         std::fs::read_to_string(&input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
     let extracted = extract::extract(&text).map_err(|e| format!("`{input}`: {e}"))?;
     let previous = std::fs::read_to_string(&out).ok();
+    let mut report = String::new();
+    if let Some(previous) = &previous {
+        if let Err(why) = extract::check_digest(previous)
+            && !force
+        {
+            return Err(format!(
+                "{out}: {why}. Corrections belong in openapi/corrections.overlay.yaml (see \
+                 openapi/README.md): move the edit there, restore the file with `git checkout \
+                 {out}`, and run this again (or pass --force to discard the edit)."
+            ));
+        }
+        let before = extract::operation_ids(previous);
+        for id in &extracted.operation_ids {
+            if !before.contains(id) {
+                report.push_str(&format!(
+                    "\nnew upstream invitation operation {id}: the build will ask for its \
+                     `x-facade` mapping in openapi/corrections.overlay.yaml"
+                ));
+            }
+        }
+        for id in &before {
+            if !extracted.operation_ids.contains(id) {
+                report.push_str(&format!(
+                    "\n{id} is no longer in the upstream spec: the facade loses it; remove its \
+                     overlay actions"
+                ));
+            }
+        }
+    }
     if previous.as_deref() == Some(extracted.yaml.as_str()) {
         return Ok(format!(
-            "{out} is already up to date (spec version {})",
-            extracted.version
+            "{out} is already up to date (spec version {}, {} operations){report}",
+            extracted.version,
+            extracted.operation_ids.len()
         ));
     }
     std::fs::write(&out, &extracted.yaml).map_err(|e| format!("cannot write `{out}`: {e}"))?;
     Ok(format!(
-        "wrote {out}: spec version {}, {} operations, {} components; run `cargo build` to regenerate the client",
-        extracted.version, extracted.operations, extracted.components
+        "wrote {out}: spec version {}, {} operations, {} components; run `cargo build` to regenerate the client{report}",
+        extracted.version,
+        extracted.operation_ids.len(),
+        extracted.components
     ))
 }
