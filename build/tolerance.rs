@@ -98,6 +98,29 @@ pub fn make_responses_tolerant(doc: &mut Value, enums: &mut Vec<OpenEnum>) -> Re
             continue;
         };
         let mut schema = schema.take();
+        // A component that is itself a string enum becomes an open enum of its own name.
+        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+            let values: Vec<String> = values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            let own = pascal(name);
+            if !values.is_empty()
+                && schema.get("type").and_then(Value::as_str) != Some("object")
+                && !enums.iter().any(|e| e.name == own)
+            {
+                enums.push(OpenEnum {
+                    name: own,
+                    values,
+                    description: schema
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                });
+            }
+        }
         tolerate(&mut schema, name, &schemas, enums, &mut hoisted);
         // A nullable component is made optional where it is used (above); as a type of its own
         // it would become a newtype around `Option`, and fields an `Option<Option<_>>`.

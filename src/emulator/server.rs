@@ -754,8 +754,7 @@ fn parse_app(v: &Value, prefix: String) -> Result<NewApp, Response> {
     let metadata = f.metadata("public_metadata")?;
     f.string("redirect_url")?;
     if let Some(slug) = f.string("template_slug")?
-        && slug != "invitation"
-        && slug != "waitlist_invitation"
+        && !crate::models::TemplateSlug::KNOWN.contains(&slug.as_str())
     {
         return Err(invalid(&f.name("template_slug")));
     }

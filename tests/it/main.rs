@@ -20,5 +20,7 @@ mod operations;
 mod retries;
 #[cfg(feature = "emulator")]
 mod schema;
+mod spec_build;
+#[cfg(feature = "emulator")]
 mod spec_coverage;
 mod validation;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 const CORRECTED_SPEC: &str = include_str!(concat!(env!("OUT_DIR"), "/corrected-spec.json"));
 
-fn spec() -> &'static Value {
+pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| serde_json::from_str(CORRECTED_SPEC).expect("the corrected spec is JSON"))
 }
@@ -93,7 +93,7 @@ fn merge_all_of(map: &Map<String, Value>) -> Value {
     Value::Object(merged)
 }
 
-fn resolve(v: &Value) -> &Value {
+pub fn resolve(v: &Value) -> &Value {
     match v.get("$ref").and_then(Value::as_str) {
         Some(r) => spec()
             .pointer(r.trim_start_matches('#'))
@@ -150,6 +150,29 @@ fn schema_for(method: &str, path: &str, status: u16) -> Result<Value, String> {
         .pointer("/content/application~1json/schema")
         .cloned()
         .ok_or_else(|| format!("{method} {path}: {status} has no JSON schema"))
+}
+
+/// Checks `instance` against an OpenAPI schema of the corrected spec; the error lists what does
+/// not conform.
+pub fn conforms(schema: &Value, instance: &Value) -> Result<(), String> {
+    let mut root = to_json_schema(schema);
+    if let Value::Object(map) = &mut root {
+        map.insert("components".into(), to_json_schema(&spec()["components"]));
+    }
+    let validator: Validator = jsonschema::options()
+        .with_draft(Draft::Draft4)
+        .should_validate_formats(false)
+        .build(&root)
+        .map_err(|e| format!("schema: {e}"))?;
+    let problems: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
 }
 
 /// Checks one answer; the error names what does not conform.

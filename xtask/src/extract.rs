@@ -75,9 +75,11 @@ pub fn check_digest(vendored: &str) -> Result<bool, String> {
     if recorded.trim() == sha256(body) {
         Ok(true)
     } else {
-        Err("its content does not match the digest recorded in its header: it was edited by \
+        Err(
+            "its content does not match the digest recorded in its header: it was edited by \
              hand"
-            .into())
+                .into(),
+        )
     }
 }
 
@@ -384,7 +386,11 @@ mod tests {
         let out = extract(&mini_spec("3.0.3", &OPERATIONS)).unwrap();
         assert_eq!(check_digest(&out.yaml), Ok(true));
         let edited = out.yaml.replace("description: ok", "description: edited");
-        assert!(check_digest(&edited).unwrap_err().contains("edited by hand"));
+        assert!(
+            check_digest(&edited)
+                .unwrap_err()
+                .contains("edited by hand")
+        );
         assert_eq!(check_digest("openapi: 3.0.3\n"), Ok(false));
     }
 

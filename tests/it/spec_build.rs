@@ -1,0 +1,157 @@
+//! What build.rs does with the YAML, tested on small documents: the overlay's failures and
+//! reports name the action, a dangling `$ref` is one message naming it, and an operation
+//! without a facade mapping fails with the YAML to add. The modules are build.rs's own files.
+
+#[allow(dead_code, clippy::all)]
+#[path = "../../build/enums.rs"]
+mod enums;
+#[allow(dead_code, clippy::all)]
+#[path = "../../build/facade.rs"]
+mod facade;
+#[allow(dead_code, clippy::all)]
+#[path = "../../build/overlay.rs"]
+mod overlay;
+#[allow(dead_code, clippy::all)]
+#[path = "../../build/refs.rs"]
+mod refs;
+#[allow(dead_code, clippy::all)]
+#[path = "../../build/tolerance.rs"]
+mod tolerance;
+
+use serde_json::{Value, json};
+
+const OVERLAY: &str = "openapi/corrections.overlay.yaml";
+const SPEC: &str = "openapi/clerk-bapi-invitations.yaml";
+
+fn doc() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {"version": "2099-01-01"},
+        "paths": {
+            "/invitations": {"get": {
+                "operationId": "ListInvitations",
+                "parameters": [{"in": "query", "name": "status", "schema": {"type": "string", "enum": ["pending", "revoked"]}}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invitation"}}}}}
+            }}
+        },
+        "components": {"schemas": {"Invitation": {"type": "object", "properties": {
+            "status": {"type": "string", "enum": ["pending", "revoked"]}
+        }}}}
+    })
+}
+
+fn apply(actions: Value) -> Result<(Value, overlay::Report), String> {
+    let mut d = doc();
+    let report = overlay::apply(&mut d, &json!({ "actions": actions }), OVERLAY, SPEC)?;
+    Ok((d, report))
+}
+
+#[test]
+fn an_action_that_matches_nothing_fails_naming_it() {
+    let err = apply(json!([
+        {"target": "$.components.schemas", "update": {"X": {"type": "string"}}},
+        {"target": "$.components.schemas.Gone.properties", "description": "a vanished correction", "update": {"a": {}}}
+    ]))
+    .unwrap_err();
+    assert!(err.contains("action 2"), "{err}");
+    assert!(
+        err.contains("$.components.schemas.Gone.properties"),
+        "{err}"
+    );
+    assert!(err.contains("a vanished correction"), "{err}");
+    assert!(err.contains("matches nothing"), "{err}");
+}
+
+#[test]
+fn enum_values_upstream_already_has_are_not_doubled_and_the_action_is_reported() {
+    let (d, report) = apply(json!([
+        {"target": "$.components.schemas.Invitation.properties.status", "description": "add statuses",
+         "update": {"enum": ["pending", "expired"]}},
+        {"target": "$.components.schemas.Invitation.properties.status", "description": "already there",
+         "update": {"enum": ["revoked", "pending"]}}
+    ]))
+    .unwrap();
+    assert_eq!(
+        d["components"]["schemas"]["Invitation"]["properties"]["status"]["enum"],
+        json!(["pending", "revoked", "expired"]),
+        "merged as a union, in order, no value twice"
+    );
+    assert_eq!(report.unnecessary.len(), 1, "{:?}", report.unnecessary);
+    let line = &report.unnecessary[0];
+    assert!(
+        line.contains("action 2") && line.contains("already there"),
+        "{line}"
+    );
+    assert!(line.contains("no longer needed"), "{line}");
+}
+
+#[test]
+fn copy_takes_the_value_of_one_node_and_names_a_bad_source() {
+    let (d, _) = apply(json!([
+        {"target": "$.paths['/invitations'].get.parameters[?@.name == 'status'].schema", "remove": true},
+        {"target": "$.paths['/invitations'].get.parameters[?@.name == 'status']",
+         "update": {"schema": {"type": "array", "items": {}}}},
+        {"target": "$.paths['/invitations'].get.parameters[?@.name == 'status'].schema.items",
+         "copy": "$.components.schemas.Invitation.properties.status"}
+    ]))
+    .unwrap();
+    assert_eq!(
+        d["paths"]["/invitations"]["get"]["parameters"][0]["schema"]["items"]["enum"],
+        json!(["pending", "revoked"])
+    );
+    let err = apply(json!([
+        {"target": "$.components.schemas.Invitation", "copy": "$.components.schemas.Nope"}
+    ]))
+    .unwrap_err();
+    assert!(
+        err.contains("action 1") && err.contains("$.components.schemas.Nope"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_dangling_reference_is_one_message_naming_it() {
+    let (d, _) = apply(json!([
+        {"target": "$.components.schemas.Invitation.properties",
+         "update": {"inviter": {"$ref": "#/components/schemas/User"}}}
+    ]))
+    .unwrap();
+    let err = refs::check(&d, "the spec").unwrap_err();
+    assert!(err.contains("#/components/schemas/User"), "{err}");
+    assert!(
+        err.contains("$.components.schemas.Invitation.properties.inviter"),
+        "names where it stands: {err}"
+    );
+    assert!(refs::check(&doc(), "the spec").is_ok());
+}
+
+#[test]
+fn an_operation_without_a_facade_mapping_fails_with_the_yaml_to_add() {
+    let mut enums = Vec::new();
+    let err = facade::generate(&doc(), &mut enums, &[]).unwrap_err();
+    assert!(err.contains("ListInvitations"), "{err}");
+    assert!(err.contains("GET /invitations"), "{err}");
+    assert!(err.contains("x-facade"), "{err}");
+    assert!(err.contains(OVERLAY), "{err}");
+    assert!(
+        err.contains("- target: $.paths['/invitations'].get"),
+        "{err}"
+    );
+
+    let mut mapped = doc();
+    mapped["paths"]["/invitations"]["get"]["x-facade"] =
+        json!({"on": "Invitations", "method": "list", "retry": "sometimes"});
+    let err = facade::generate(&mapped, &mut enums, &[]).unwrap_err();
+    assert!(
+        err.contains("`x-facade.retry: sometimes` is not a retry class"),
+        "{err}"
+    );
+
+    mapped["paths"]["/invitations"]["get"]["x-facade"]["retry"] = json!("idempotent");
+    let code = facade::generate(&mapped, &mut enums, &[]).expect("mapped");
+    assert!(
+        code.contains("pub fn list(&self) -> ListInvitations"),
+        "{code}"
+    );
+    assert!(code.contains("pub fn status("), "a setter per parameter");
+}
