@@ -6,7 +6,7 @@
 //!    changes nothing is reported as no longer needed.
 //! 2. Checks that every `$ref` points at something (`build/refs.rs`).
 //! 3. Generates the facade's per-operation builders from the operations and their `x-facade`
-//!    mappings (`build/facade.rs`): `$OUT_DIR/facade.rs`.
+//!    mappings (`build/facade/`): `$OUT_DIR/facade.rs`.
 //! 4. A tolerance pre-pass over the schemas of success responses (`build/tolerance.rs`):
 //!    unknown fields are ignored, required-but-nullable fields may be absent, and every string
 //!    enum becomes an open enum (`build/enums.rs`). Error responses are removed: the facade
@@ -16,7 +16,7 @@
 
 #[path = "build/enums.rs"]
 mod enums;
-#[path = "build/facade.rs"]
+#[path = "build/facade/mod.rs"]
 mod facade;
 #[path = "build/overlay.rs"]
 mod overlay;

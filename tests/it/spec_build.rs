@@ -6,7 +6,7 @@
 #[path = "../../build/enums.rs"]
 mod enums;
 #[allow(dead_code, clippy::all)]
-#[path = "../../build/facade.rs"]
+#[path = "../../build/facade/mod.rs"]
 mod facade;
 #[allow(dead_code, clippy::all)]
 #[path = "../../build/overlay.rs"]

@@ -32,7 +32,16 @@ fn sample(schema: &Value, name: &str) -> Value {
     }
     match schema["type"].as_str() {
         Some("string") if schema["format"] == "email" => json!(format!("{name}@example.com")),
-        Some("string") => json!(format!("sample-{name}")),
+        Some("string") => {
+            let mut s = format!("sample-{name}");
+            if let Some(max) = schema["maxLength"].as_u64() {
+                s.truncate(max as usize);
+            }
+            while (s.len() as u64) < schema["minLength"].as_u64().unwrap_or(0) {
+                s.push('x');
+            }
+            json!(s)
+        }
         Some("integer") => json!(schema["minimum"].as_i64().map_or(7, |m| m.max(1) + 1)),
         Some("boolean") => json!(false),
         Some("object") => json!({"set_by": name}),

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The promise to contributors, checked: each of six YAML-only edits (a new optional query
+# parameter, request-body property, response property, status value, template_slug value, and
+# a new operation with its facade mapping) reaches the public API with no Rust edit.
+#
+# Copies the crate (tracked files, as they are in the work tree) to a scratch folder, appends
+# the actions of overlay-additions.yaml to its overlay, adds probe.rs (a user's program that
+# calls each edit through the facade) as a test, and runs the README's test command there.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+(cd "$root" && git ls-files -z | xargs -0 tar -cf - 2>/dev/null) | tar -xf - -C "$work"
+cat "$here/overlay-additions.yaml" >> "$work/openapi/corrections.overlay.yaml"
+cp "$here/probe.rs" "$work/tests/yaml_edits_probe.rs"
+# The copy shares the crate's target folder so that the dependencies already built are reused;
+# its own build replaces the crate's artifacts there, so the next build of the real crate
+# recompiles the crate itself (CI runs this last).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+cd "$work"
+echo "== the edits (YAML only):"
+git -C "$root" diff --no-index --stat -- "$root/openapi" "$work/openapi" || true
+echo "== the README's test command, on the edited copy"
+cargo test --workspace --features emulator,cli
+echo "every YAML-only edit reached the facade"
