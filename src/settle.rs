@@ -56,12 +56,18 @@ pub(crate) async fn find_created(
         .map(|inv| Response::new(inv, status, headers)))
 }
 
-/// `create-settled-by-lookup`, one invitation.
-pub(crate) fn create_invitation(
+/// A create settled by looking for what an earlier attempt made: `find(clerk, key, since)`.
+fn settled_create<K, T, F, Fut>(
     clerk: &Clerk,
     id: &'static str,
-    email: String,
-) -> Operation<'static, Invitation> {
+    key: K,
+    find: F,
+) -> Operation<'static, T>
+where
+    K: Clone + Send + Sync + 'static,
+    F: Fn(Clerk, K, i64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Option<Response<T>>>> + Send + 'static,
+{
     let since = settle_horizon();
     let clerk = clerk.clone();
     Operation {
@@ -69,10 +75,20 @@ pub(crate) fn create_invitation(
         idempotent: false,
         settled_by: Error::is_duplicate,
         settle: Some(Box::new(move || {
-            let (clerk, email) = (clerk.clone(), email.clone());
-            Box::pin(async move { find_created(&clerk, &email, since).await })
+            Box::pin(find(clerk.clone(), key.clone(), since))
         })),
     }
+}
+
+/// `create-settled-by-lookup`, one invitation.
+pub(crate) fn create_invitation(
+    clerk: &Clerk,
+    id: &'static str,
+    email: String,
+) -> Operation<'static, Invitation> {
+    settled_create(clerk, id, email, |clerk, email, since| async move {
+        find_created(&clerk, &email, since).await
+    })
 }
 
 /// `create-settled-by-lookup`, a bulk request: all or nothing, so the earlier attempt counts
@@ -82,28 +98,18 @@ pub(crate) fn create_invitations(
     id: &'static str,
     emails: Vec<String>,
 ) -> Operation<'static, Vec<Invitation>> {
-    let since = settle_horizon();
-    let clerk = clerk.clone();
-    Operation {
-        id,
-        idempotent: false,
-        settled_by: Error::is_duplicate,
-        settle: Some(Box::new(move || {
-            let (clerk, emails) = (clerk.clone(), emails.clone());
-            Box::pin(async move {
-                let mut found = Vec::with_capacity(emails.len());
-                let mut last = None;
-                for email in &emails {
-                    let Some(r) = find_created(&clerk, email, since).await? else {
-                        return Ok(None);
-                    };
-                    last = Some((r.status(), r.headers().clone()));
-                    found.push(r.into_value());
-                }
-                Ok(last.map(|(status, headers)| Response::new(found, status, headers)))
-            })
-        })),
-    }
+    settled_create(clerk, id, emails, |clerk, emails, since| async move {
+        let mut found = Vec::with_capacity(emails.len());
+        let mut last = None;
+        for email in &emails {
+            let Some(r) = find_created(&clerk, email, since).await? else {
+                return Ok(None);
+            };
+            last = Some((r.status(), r.headers().clone()));
+            found.push(r.into_value());
+        }
+        Ok(last.map(|(status, headers)| Response::new(found, status, headers)))
+    })
 }
 
 /// `revoke-invitation`: a retry that meets "already revoked" finds the revoked invitation.
