@@ -4,6 +4,7 @@
 
 pub mod bulk;
 mod client;
+mod deleted;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
@@ -49,6 +50,7 @@ pub use client::{
     API_URL_ENV, API_VERSION, Clerk, ClerkBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, SECRET_KEY_ENV,
 };
+pub use deleted::Deleted;
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use handles::{
     InstanceOrganizationInvitations, Invitations, Organization, OrganizationInvitations, User,

@@ -80,6 +80,25 @@ pub(crate) async fn execute_wire<T: serde::de::DeserializeOwned>(
     execute(clerk, opts, op, || send(clerk, wire, id)).await
 }
 
+#[allow(dead_code)] // used by operations whose `x-facade.retry` is `delete`
+/// [`execute_wire`] for the `delete` retry class: each answer becomes a
+/// [`Deleted`](crate::Deleted) of `deleted_id`.
+pub(crate) async fn execute_wire_deletion<T: serde::de::DeserializeOwned>(
+    clerk: &crate::Clerk,
+    opts: &RequestOptions,
+    op: Operation<'_, crate::Deleted<T>>,
+    wire: &Wire,
+    deleted_id: &str,
+) -> Result<Response<crate::Deleted<T>>> {
+    let timeout = opts.timeout(clerk);
+    let id = op.id;
+    retry::run(opts.retry(clerk), op, || async move {
+        let response = call(timeout, Box::pin(send::<T>(clerk, wire, id))).await?;
+        Ok(response.map(|answer| crate::Deleted::now(deleted_id, answer)))
+    })
+    .await
+}
+
 async fn send<T: serde::de::DeserializeOwned>(
     clerk: &crate::Clerk,
     wire: &Wire,

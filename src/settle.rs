@@ -10,6 +10,9 @@
 //!   same way.
 //! - `revoke-invitation`, `revoke-organization-invitation`: retried; an "already revoked" or
 //!   "not pending" answer to a retry is settled by reading the invitation back.
+//! - `delete`: retried like a read; a 404 `resource_not_found` answer to a retry after an
+//!   ambiguous failure means an earlier attempt deleted the record: reported as done, with
+//!   [`Deleted::already_gone`](crate::Deleted::already_gone).
 
 use crate::error::Result;
 use crate::models::{Invitation, InvitationStatus, OrganizationInvitation};
@@ -177,6 +180,30 @@ pub(crate) fn revoke_organization_invitation(
                     .send_with_http_info()
                     .await?;
                 Ok((found.value().status == InvitationStatus::Revoked).then_some(found))
+            })
+        })),
+    }
+}
+
+#[allow(dead_code)] // used by operations whose `x-facade.retry` is `delete`
+/// `delete`: idempotent; a retry that meets `resource_not_found` after an ambiguous failure
+/// reports the record as already gone.
+pub(crate) fn delete<T: Send + 'static>(
+    id: &'static str,
+    deleted_id: String,
+) -> Operation<'static, crate::Deleted<T>> {
+    Operation {
+        id,
+        idempotent: true,
+        settled_by: |e| e.status() == Some(404) && e.has_code("resource_not_found"),
+        settle: Some(Box::new(move || {
+            let deleted_id = deleted_id.clone();
+            Box::pin(async move {
+                Ok(Some(Response::new(
+                    crate::Deleted::already_gone(&deleted_id),
+                    404,
+                    http::HeaderMap::new(),
+                )))
             })
         })),
     }

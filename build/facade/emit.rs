@@ -52,6 +52,7 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         Some(PageShape::InvitationList) => {
             "crate::Page<crate::generated::types::Invitation>".into()
         }
+        None if op.retry == "delete" => format!("crate::Deleted<{}>", op.response),
         None => op.response.clone(),
     };
     write!(
@@ -256,7 +257,32 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
                 op.snake
             )
         }
+        "delete" => {
+            let id = op.path_args.last().ok_or_else(|| {
+                format!(
+                    "operation {}: `retry: delete` needs a path parameter naming what it deletes",
+                    op.id
+                )
+            })?;
+            if op.page.is_some() {
+                return Err(format!("operation {}: a delete has no page", op.id));
+            }
+            format!(
+                "crate::settle::delete({:?}, self.{}.clone())",
+                op.snake, id.ident
+            )
+        }
         other => return Err(format!("operation {}: unknown retry class {other}", op.id)),
+    };
+    let execute = match op.path_args.last() {
+        Some(id) if op.retry == "delete" => format!(
+            "let response: crate::Response<{ret}> = crate::request::execute_wire_deletion(&self.clerk, &self.opts, op, &wire, &self.{}).await?;",
+            id.ident
+        ),
+        _ => format!(
+            "let response: crate::Response<{}> = crate::request::execute_wire(&self.clerk, &self.opts, op, &wire).await?;",
+            op.response
+        ),
     };
     let has_offset = op
         .query
@@ -282,9 +308,8 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         "    /// Sends the request; returns the answer with the HTTP status and headers.\n    ///\n    /// # Errors\n    /// Invalid input, with nothing sent: a value that breaks a rule of the spec (each rule \
          is named on its setter), an empty id or one that is `.` or `..`. Otherwise an API \
          error, a transport failure, a timeout or an undecodable answer: see \
-         [`Error`](crate::Error).\n    pub async fn send_with_http_info(self) -> crate::Result<crate::Response<{ret}>> {{\n        {checks}\n        let path = format!({fmt:?}{});\n        {query}\n        let wire = crate::request::Wire {{ method: ::reqwest::Method::{method_const}, path, query, body: {body} }};\n        let op = {operation};\n        let response: crate::Response<{resp}> = crate::request::execute_wire(&self.clerk, &self.opts, op, &wire).await?;\n        {finish}\n    }}\n",
+         [`Error`](crate::Error).\n    pub async fn send_with_http_info(self) -> crate::Result<crate::Response<{ret}>> {{\n        {checks}\n        let path = format!({fmt:?}{});\n        {query}\n        let wire = crate::request::Wire {{ method: ::reqwest::Method::{method_const}, path, query, body: {body} }};\n        let op = {operation};\n        {execute}\n        {finish}\n    }}\n",
         fmt_args.iter().map(|a| format!(", {a}")).collect::<String>(),
-        resp = op.response
     )
     .ok();
 
@@ -430,7 +455,7 @@ pub fn emit_spec_setters(ops: &[Op], out: &mut String) {
     }
     write!(
         out,
-        "/// For the spec-driven tests: not part of the API.\n#[doc(hidden)]\npub mod __spec {{\n    #![allow(deprecated, unused_mut, clippy::all)]\n    use super::*;\n\n    fn take<T: ::serde::de::DeserializeOwned>(values: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>, name: &str) -> ::std::result::Result<T, ::std::string::String> {{\n        let v = values.remove(name).ok_or_else(|| format!(\"no value for `{{name}}`\"))?;\n        ::serde_json::from_value(v).map_err(|e| format!(\"`{{name}}`: {{e}}\"))\n    }}\n\n    /// Makes operation `operation_id` through the facade, sets every value of `values` (by \
+        "/// For the spec-driven tests (built with the `emulator` feature the test suite uses): not part\n/// of the API.\n#[cfg(feature = \"emulator\")]\n#[doc(hidden)]\npub mod __spec {{\n    #![allow(deprecated, unused_mut, clippy::all)]\n    use super::*;\n\n    fn take<T: ::serde::de::DeserializeOwned>(values: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>, name: &str) -> ::std::result::Result<T, ::std::string::String> {{\n        let v = values.remove(name).ok_or_else(|| format!(\"no value for `{{name}}`\"))?;\n        ::serde_json::from_value(v).map_err(|e| format!(\"`{{name}}`: {{e}}\"))\n    }}\n\n    /// Makes operation `operation_id` through the facade, sets every value of `values` (by \
          its name in the spec; an array body under its `x-facade.items_argument`) and sends it \
          once. `Err` when a value has no setter.\n    pub async fn send(clerk: &crate::Clerk, operation_id: &str, mut values: ::serde_json::Map<::std::string::String, ::serde_json::Value>) -> ::std::result::Result<crate::Result<()>, ::std::string::String> {{\n        match operation_id {{\n{arms}        other => Err(format!(\"no operation {{other}}\")),\n        }}\n    }}\n\n    /// Every operation id the facade serves.\n    pub const OPERATIONS: &[&str] = &[{}];\n}}\n",
         ops.iter().map(|o| format!("{:?}", o.id)).collect::<Vec<_>>().join(", ")

@@ -46,6 +46,7 @@ pub const RETRY_CLASSES: &[&str] = &[
     "create-settled-by-lookup",
     "revoke-invitation",
     "revoke-organization-invitation",
+    "delete",
 ];
 
 /// The facade's generated code: builders, the handles' methods, and the by-name setter the

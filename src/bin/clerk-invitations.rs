@@ -199,7 +199,8 @@ struct InviteOpts {
 
 #[derive(Args, Clone)]
 struct ListOpts {
-    /// Only these statuses (repeatable): pending, accepted, revoked, expired.
+    /// Only these statuses (repeatable): pending, accepted, revoked, expired, or any other
+    /// status of the spec.
     #[arg(long)]
     status: Vec<String>,
     #[arg(long)]
@@ -436,12 +437,18 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
 }
 
 fn status(s: &str) -> Result<InvitationStatus, Failure> {
-    match s {
-        "pending" | "accepted" | "revoked" | "expired" => Ok(InvitationStatus::from(s)),
-        other => Err(fail(
+    let status = InvitationStatus::from(s);
+    if status.is_known() {
+        Ok(status)
+    } else {
+        Err(fail(
             2,
-            format!("unknown status `{other}`: use pending, accepted, revoked or expired"),
-        )),
+            format!(
+                "unknown status `{}`: use one of {}",
+                s.escape_debug(),
+                InvitationStatus::KNOWN.join(", ")
+            ),
+        ))
     }
 }
 
