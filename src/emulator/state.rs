@@ -359,6 +359,19 @@ impl State {
         self.invitations.push(inv);
     }
 
+    /// Deletes an application invitation for good, in any status: gone from lists, look-ups
+    /// and dumps. Positions after it shift, so the address index is rebuilt.
+    pub(crate) fn delete_invitation(&mut self, id: &str) -> Option<StoredInvitation> {
+        let idx = self.invitations.iter().position(|i| i.id == id)?;
+        let removed = self.invitations.remove(idx);
+        self.by_email.clear();
+        for (pos, inv) in self.invitations.iter().enumerate() {
+            let key = self.hasher.hash_one(&inv.email_address);
+            self.by_email.entry(key).or_default().push(pos);
+        }
+        Some(removed)
+    }
+
     /// Stores an organization invitation and indexes its organization and address.
     pub(crate) fn push_org_invitation(&mut self, inv: StoredOrganizationInvitation) {
         let key = self

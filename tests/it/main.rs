@@ -9,6 +9,8 @@ mod cli;
 
 mod decoding;
 #[cfg(feature = "emulator")]
+mod delete;
+#[cfg(feature = "emulator")]
 mod emulator;
 mod errors;
 #[cfg(feature = "emulator")]

@@ -230,3 +230,12 @@ pub(super) async fn revoke_invitation(AxState(shared): App, Path(id): Path<Strin
     let inv = inv.clone();
     ok(s.invitation_json(&inv, false))
 }
+
+/// `DELETE /invitations/{id}`: the invitation, in any status, is deleted for good; an unknown
+/// (or already deleted) id is 404.
+pub(super) async fn delete_invitation(AxState(shared): App, Path(id): Path<String>) -> Response {
+    match shared.state().delete_invitation(&id) {
+        Some(inv) => ok(json!({"object": "invitation", "id": inv.id, "deleted": true})),
+        None => not_found("invitation", &id),
+    }
+}

@@ -15,7 +15,7 @@ use axum::extract::{MatchedPath, Path, RawQuery, Request, State as AxState};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
@@ -75,6 +75,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/invitations/bulk", post(create_bulk_invitations))
         .route("/v1/invitations/{id}/revoke", post(revoke_invitation))
+        .route("/v1/invitations/{id}", delete(delete_invitation))
         .route(
             "/v1/organization_invitations",
             get(list_instance_org_invitations),
