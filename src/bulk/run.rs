@@ -1,0 +1,539 @@
+//! One bulk run in progress: grouping, scheduling within the budgets, sending, and what each
+//! answer means for the addresses of a request.
+
+use super::*;
+
+pub(super) struct Run {
+    pub(super) invite: BulkInvite,
+    pub(super) started_ms: i64,
+    pub(super) single: Budget,
+    pub(super) bulk: Budget,
+    pub(super) global: Budget,
+    pub(super) journal: Option<journal::Journal>,
+    pub(super) summary: Summary,
+    /// Groups of addresses still to send; a group that failed because of some of its
+    /// addresses comes back smaller.
+    pub(super) groups: VecDeque<Vec<String>>,
+}
+
+/// Which budgets a request draws on: the key's global one, and the endpoint's if any.
+#[derive(Clone, Copy)]
+enum Draw {
+    Single,
+    Bulk,
+    GlobalOnly,
+}
+
+/// What an answer to a group means.
+enum Verdict {
+    /// Outcomes for (some of) the group; the rest goes back to the queue.
+    Outcomes(Vec<Outcome>, Vec<String>),
+    /// The error does not say which address caused it: split the group.
+    Split,
+    /// Rate limited: wait, then send the group again.
+    Wait(Duration),
+    /// Every address failed with this error (after the client's retries).
+    Failed(Error),
+    /// Nothing more can succeed.
+    Fatal(Error),
+}
+
+impl Run {
+    pub(super) fn report<F: FnMut(&Outcome)>(
+        &mut self,
+        outcomes: &[Outcome],
+        on_outcome: &mut F,
+    ) -> Result<()> {
+        if let Some(j) = &mut self.journal {
+            j.outcomes(outcomes, now_ms())?;
+        }
+        for o in outcomes {
+            self.summary.count(&o.kind);
+            on_outcome(o);
+        }
+        Ok(())
+    }
+
+    /// The endpoint budget a request draws on besides the key's global one.
+    fn endpoint(&mut self, draw: Draw) -> Option<&mut Budget> {
+        match draw {
+            Draw::Single => Some(&mut self.single),
+            Draw::Bulk => Some(&mut self.bulk),
+            Draw::GlobalOnly => None,
+        }
+    }
+
+    /// Waits until the budgets a request draws on allow it, and records the send.
+    async fn take_budget(&mut self, draw: Draw) {
+        loop {
+            let now = Instant::now();
+            let global = self.global.ready_at(now);
+            let ready = self
+                .endpoint(draw)
+                .map_or(global, |b| b.ready_at(now).max(global));
+            if ready <= now {
+                break;
+            }
+            tokio::time::sleep_until(ready.into()).await;
+        }
+        let now = Instant::now();
+        self.global.record(now);
+        if let Some(b) = self.endpoint(draw) {
+            b.record(now);
+        }
+        self.summary.requests += 1;
+    }
+
+    /// Whether a group of this size should go through the bulk endpoint: always for more than
+    /// one address; for one, whichever endpoint frees first.
+    pub(super) fn use_bulk(&self, size: usize) -> bool {
+        if size > 1 {
+            return true;
+        }
+        let now = Instant::now();
+        self.bulk.ready_at(now) < self.single.ready_at(now)
+    }
+
+    /// What to send next. Both endpoints are kept busy: when the single endpoint frees before
+    /// the bulk one, one address goes alone (a narrowed-down one if any, else a fresh one);
+    /// otherwise a narrowed-down group or a full batch of fresh addresses goes in bulk.
+    pub(super) fn next_group(&mut self, fresh: &mut VecDeque<String>) -> Option<Vec<String>> {
+        let now = Instant::now();
+        if self.single.ready_at(now) < self.bulk.ready_at(now) {
+            if let Some(pos) = self.groups.iter().position(|g| g.len() == 1) {
+                return self.groups.remove(pos);
+            }
+            if let Some(e) = fresh.pop_back() {
+                return Some(vec![e]);
+            }
+        }
+        if let Some(g) = self.groups.pop_front() {
+            return Some(g);
+        }
+        if fresh.is_empty() {
+            return None;
+        }
+        let n = fresh.len().min(BATCH);
+        Some(fresh.drain(..n).collect())
+    }
+
+    pub(super) async fn send<F: FnMut(&Outcome)>(
+        &mut self,
+        group: Vec<String>,
+        on_outcome: &mut F,
+    ) -> Result<()> {
+        let bulk = self.use_bulk(group.len());
+        if let Some(j) = &mut self.journal {
+            j.intent(&group, now_ms())?;
+        }
+        let draw = if bulk { Draw::Bulk } else { Draw::Single };
+        self.take_budget(draw).await;
+        let verdict = match &self.invite.target {
+            Target::Application => self.send_application(&group, bulk).await,
+            Target::Organization { .. } => self.send_organization(&group, bulk).await,
+        };
+        match verdict {
+            Verdict::Outcomes(outcomes, rest) => {
+                self.report(&outcomes, on_outcome)?;
+                if !rest.is_empty() {
+                    self.groups.push_front(rest);
+                }
+            }
+            Verdict::Split => {
+                let right = group[group.len() / 2..].to_vec();
+                let left = group[..group.len() / 2].to_vec();
+                self.groups.push_front(right);
+                self.groups.push_front(left);
+            }
+            Verdict::Wait(wait) => {
+                self.summary.rate_limited += 1;
+                let until = Instant::now() + wait;
+                self.global.block_until(until);
+                if let Some(b) = self.endpoint(draw) {
+                    b.block_until(until);
+                }
+                self.groups.push_front(group);
+            }
+            Verdict::Failed(e) => {
+                let outcomes: Vec<Outcome> = group
+                    .into_iter()
+                    .map(|email| Outcome {
+                        email,
+                        kind: OutcomeKind::Failed {
+                            error: e.to_string(),
+                        },
+                    })
+                    .collect();
+                self.report(&outcomes, on_outcome)?;
+            }
+            Verdict::Fatal(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Two attempts per request: the client's own retry (after a 429's `Retry-After`, a
+    /// transient failure, or settling an ambiguous create) gets one chance; a failure after
+    /// that becomes a wait or the addresses' `failed` outcome, and the run moves on.
+    pub(super) fn policy() -> RetryPolicy {
+        RetryPolicy::default().max_attempts(2)
+    }
+
+    async fn send_application(&mut self, group: &[String], bulk: bool) -> Verdict {
+        let inv = &self.invite;
+        let item = |email: &String| {
+            let mut n = NewInvitation::new(email.clone());
+            with_options!(n, inv);
+            n
+        };
+        let result = if bulk {
+            self.invite
+                .clerk
+                .invitations()
+                .create_bulk(group.iter().map(item))
+                .with_retry(Self::policy())
+                .await
+        } else {
+            let mut req = self.invite.clerk.invitations().create(group[0].clone());
+            with_options!(req, inv);
+            req.with_retry(Self::policy()).await.map(|i| vec![i])
+        };
+        match result {
+            Ok(created) => {
+                let mut outcomes = Vec::with_capacity(group.len());
+                for i in created {
+                    outcomes.push(Outcome {
+                        email: i.email_address.to_lowercase(),
+                        kind: OutcomeKind::Invited { id: i.id },
+                    });
+                }
+                Verdict::Outcomes(account_for(group, outcomes), Vec::new())
+            }
+            Err(e) => application_verdict(group, e),
+        }
+    }
+
+    async fn send_organization(&mut self, group: &[String], bulk: bool) -> Verdict {
+        let Target::Organization { id, role, inviter } = &self.invite.target else {
+            return Verdict::Fatal(Error::configuration("not an organization run"));
+        };
+        let inv = &self.invite;
+        let org = inv.clerk.organization(id.clone()).invitations();
+        let result = if bulk {
+            let items = group.iter().map(|email| {
+                let mut n = NewOrganizationInvitation::new(email.clone(), role.clone());
+                if let Some(u) = inviter {
+                    n = n.inviter_user_id(u.clone());
+                }
+                with_options!(n, inv);
+                n
+            });
+            org.create_bulk(items)
+                .with_retry(Self::policy())
+                .await
+                .map(|p| p.data)
+        } else {
+            let mut req = org.create(group[0].clone(), role.clone());
+            if let Some(u) = inviter {
+                req = req.inviter_user_id(u.clone());
+            }
+            with_options!(req, inv);
+            req.with_retry(Self::policy()).await.map(|i| vec![i])
+        };
+        match result {
+            Ok(items) => {
+                // The service answers an address with a pending invitation with that
+                // invitation: one created before this run was there already.
+                let horizon = self.started_ms - CLOCK_SKEW_MS;
+                let outcomes = items
+                    .into_iter()
+                    .map(|i| Outcome {
+                        email: i.email_address.to_lowercase(),
+                        kind: if i.created_at < horizon {
+                            OutcomeKind::AlreadyInvited { id: Some(i.id) }
+                        } else {
+                            OutcomeKind::Invited { id: i.id }
+                        },
+                    })
+                    .collect();
+                Verdict::Outcomes(account_for(group, outcomes), Vec::new())
+            }
+            Err(e) if e.has_code("already_a_member_in_organization") => {
+                if group.len() == 1 {
+                    Verdict::Outcomes(
+                        vec![Outcome {
+                            email: group[0].clone(),
+                            kind: OutcomeKind::AlreadyMember,
+                        }],
+                        Vec::new(),
+                    )
+                } else {
+                    Verdict::Split
+                }
+            }
+            Err(e) => common_verdict(group, e),
+        }
+    }
+
+    /// After an interrupted run: the invitation a request in doubt created, if any.
+    pub(super) async fn find_existing(
+        &mut self,
+        email: &str,
+        sent_at: i64,
+    ) -> Result<Option<String>> {
+        let horizon = sent_at - CLOCK_SKEW_MS;
+        self.take_budget(Draw::GlobalOnly).await;
+        match &self.invite.target {
+            Target::Application => {
+                let found = crate::settle::find_created(&self.invite.clerk, email, horizon).await?;
+                Ok(found.map(|r| r.into_value().id))
+            }
+            Target::Organization { id, .. } => {
+                let page = self
+                    .invite
+                    .clerk
+                    .organization(id.clone())
+                    .invitations()
+                    .list()
+                    .email_address(email)
+                    .status(InvitationStatus::Pending)
+                    .await?;
+                Ok(page
+                    .data
+                    .into_iter()
+                    .find(|i| i.created_at >= horizon)
+                    .map(|i| i.id))
+            }
+        }
+    }
+}
+
+fn application_verdict(group: &[String], e: Error) -> Verdict {
+    if e.is_duplicate() {
+        // The service names the addresses that have invitations.
+        let named: Vec<String> = e
+            .api_errors()
+            .iter()
+            .filter_map(|a| a.meta.get("email_addresses"))
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .map(str::to_lowercase)
+            .collect();
+        let (dup, rest): (Vec<String>, Vec<String>) =
+            group.iter().cloned().partition(|g| named.contains(g));
+        if dup.is_empty() {
+            return if group.len() == 1 {
+                one(group, OutcomeKind::AlreadyInvited { id: None })
+            } else {
+                Verdict::Split
+            };
+        }
+        let outcomes = dup
+            .into_iter()
+            .map(|email| Outcome {
+                email,
+                kind: OutcomeKind::AlreadyInvited { id: None },
+            })
+            .collect();
+        return Verdict::Outcomes(outcomes, rest);
+    }
+    if e.has_code("form_identifier_exists") {
+        return blame(
+            group,
+            &e,
+            "form_identifier_exists",
+            OutcomeKind::AlreadyUser,
+        );
+    }
+    common_verdict(group, e)
+}
+
+/// For an error that names its item by index in `meta.param_name` (`[3].email_address`),
+/// gives that address `kind` and requeues the rest; otherwise splits the group.
+fn blame(group: &[String], e: &Error, code: &str, kind: OutcomeKind) -> Verdict {
+    if group.len() == 1 {
+        return one(group, kind);
+    }
+    let index = e
+        .api_errors()
+        .iter()
+        .filter(|a| a.code == code)
+        .filter_map(|a| a.meta.get("param_name").and_then(|p| p.as_str()))
+        .find_map(|p| {
+            p.strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(i, _)| i.parse::<usize>().ok())
+        });
+    match index {
+        Some(i) if i < group.len() => {
+            let mut rest = group.to_vec();
+            let email = rest.remove(i);
+            Verdict::Outcomes(vec![Outcome { email, kind }], rest)
+        }
+        _ => Verdict::Split,
+    }
+}
+
+/// The outcomes of a successful answer, plus a `failed` one for any address of the group the
+/// answer left out (so that no address is ever lost), and none for addresses not asked for.
+fn account_for(group: &[String], mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    let mut seen = HashSet::new();
+    outcomes.retain(|o| group.contains(&o.email) && seen.insert(o.email.clone()));
+    for email in group {
+        if !outcomes.iter().any(|o| &o.email == email) {
+            outcomes.push(Outcome {
+                email: email.clone(),
+                kind: OutcomeKind::Failed {
+                    error: "the service's answer did not include this address".into(),
+                },
+            });
+        }
+    }
+    outcomes
+}
+
+fn one(group: &[String], kind: OutcomeKind) -> Verdict {
+    Verdict::Outcomes(
+        vec![Outcome {
+            email: group[0].clone(),
+            kind,
+        }],
+        Vec::new(),
+    )
+}
+
+fn common_verdict(group: &[String], e: Error) -> Verdict {
+    if e.is_rate_limited() {
+        return Verdict::Wait(e.retry_after().unwrap_or(Duration::from_secs(1)));
+    }
+    if e.status() == Some(422) && e.code().is_some_and(|c| c.starts_with("form_param")) {
+        let reason = e
+            .api_errors()
+            .first()
+            .map(|a| a.long_message.clone())
+            .unwrap_or_else(|| e.to_string());
+        return blame(
+            group,
+            &e,
+            e.code().unwrap_or(""),
+            OutcomeKind::Invalid { reason },
+        );
+    }
+    match e.kind() {
+        ErrorKind::Api if matches!(e.status(), Some(401..=404)) => Verdict::Fatal(e),
+        ErrorKind::Configuration | ErrorKind::InvalidInput => Verdict::Fatal(e),
+        _ => Verdict::Failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, body: serde_json::Value) -> Error {
+        crate::transport::error_from_parts(
+            status,
+            &reqwest::header::HeaderMap::new(),
+            body.to_string().as_bytes(),
+            None,
+        )
+    }
+
+    fn group(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("u{i}@x.co")).collect()
+    }
+
+    #[test]
+    fn duplicates_named_in_meta_are_peeled_off() {
+        let e = api(
+            400,
+            serde_json::json!({"errors": [{"code": "duplicate_record", "meta": {"email_addresses": ["U1@x.co", "u3@x.co"]}}]}),
+        );
+        match application_verdict(&group(4), e) {
+            Verdict::Outcomes(o, rest) => {
+                assert_eq!(o.len(), 2);
+                assert!(
+                    o.iter()
+                        .all(|o| o.kind == OutcomeKind::AlreadyInvited { id: None })
+                );
+                assert_eq!(rest, vec!["u0@x.co", "u2@x.co"]);
+            }
+            _ => panic!("expected outcomes"),
+        }
+    }
+
+    #[test]
+    fn an_error_that_names_no_address_splits_the_group() {
+        let e = api(
+            422,
+            serde_json::json!({"errors": [{"code": "form_identifier_exists", "meta": {"param_name": "email_address"}}]}),
+        );
+        assert!(matches!(application_verdict(&group(4), e), Verdict::Split));
+        let e = api(
+            422,
+            serde_json::json!({"errors": [{"code": "form_identifier_exists", "meta": {"param_name": "[2].email_address"}}]}),
+        );
+        match application_verdict(&group(4), e) {
+            Verdict::Outcomes(o, rest) => {
+                assert_eq!(o[0].email, "u2@x.co");
+                assert_eq!(o[0].kind, OutcomeKind::AlreadyUser);
+                assert_eq!(rest.len(), 3);
+            }
+            _ => panic!("expected outcomes"),
+        }
+        let e = api(
+            422,
+            serde_json::json!({"errors": [{"code": "form_identifier_exists"}]}),
+        );
+        assert!(matches!(
+            application_verdict(&group(1), e),
+            Verdict::Outcomes(..)
+        ));
+    }
+
+    #[test]
+    fn fatal_rate_limited_and_transient() {
+        let e = api(
+            401,
+            serde_json::json!({"errors": [{"code": "clerk_key_invalid"}]}),
+        );
+        assert!(matches!(common_verdict(&group(2), e), Verdict::Fatal(_)));
+        let e = api(
+            429,
+            serde_json::json!({"errors": [{"code": "too_many_requests"}]}),
+        );
+        assert!(matches!(common_verdict(&group(2), e), Verdict::Wait(_)));
+        let e = api(503, serde_json::json!({}));
+        assert!(matches!(common_verdict(&group(2), e), Verdict::Failed(_)));
+    }
+
+    #[test]
+    fn answers_that_leave_out_or_add_addresses_lose_nothing() {
+        let g = group(3);
+        let got = vec![
+            Outcome::new("u0@x.co", OutcomeKind::Invited { id: "a".into() }),
+            Outcome::new("stranger@x.co", OutcomeKind::Invited { id: "b".into() }),
+        ];
+        let all = account_for(&g, got);
+        let names: Vec<(&str, &str)> = all
+            .iter()
+            .map(|o| (o.email.as_str(), o.kind.name()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("u0@x.co", "invited"),
+                ("u1@x.co", "failed"),
+                ("u2@x.co", "failed")
+            ]
+        );
+    }
+
+    #[test]
+    fn max_rate_counts_both_endpoints() {
+        let l = BulkLimits::application();
+        assert!((l.max_rate() * 3600.0 - 350.0).abs() < 1e-6);
+        let o = BulkLimits::organization().time_scale(3600.0);
+        assert!((o.max_rate() - 750.0).abs() < 1e-6);
+    }
+}
