@@ -242,6 +242,15 @@ pub fn apply(
                 return Err(format!("{name} has none of `update`, `copy` or `remove`"));
             }
         };
+        if let Some(update) = &update {
+            for added in already_there(doc, target, update) {
+                report.unnecessary.push(format!(
+                    "{name} adds {added}, which {spec_path} now has: upstream caught up, and the \
+                     local addition is no longer needed; keep only what the spec still lacks \
+                     (such as the `x-facade` mapping)."
+                ));
+            }
+        }
         let mut changed = false;
         // Remove from the last match backwards so array indices stay valid.
         for steps in matches.iter().rev() {
@@ -272,4 +281,46 @@ pub fn apply(
         }
     }
     Ok(report)
+}
+
+/// What an addition to `paths` or a `components` section adds that the spec has already: the
+/// operations (by path and method) and the components (by name).
+fn already_there(doc: &Value, target: &str, update: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some(added) = update.as_object() else {
+        return found;
+    };
+    if target == "$.paths" {
+        for (path, item) in added {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let upstream = doc.pointer(&format!(
+                    "/paths/{}/{method}",
+                    path.replace('~', "~0").replace('/', "~1")
+                ));
+                if let (Some(up), Some(id)) = (upstream, op.get("operationId")) {
+                    let same_id = up.get("operationId") == Some(id);
+                    found.push(format!(
+                        "operation `{}` ({} {path}){}",
+                        id.as_str().unwrap_or("?"),
+                        method.to_uppercase(),
+                        if same_id {
+                            ""
+                        } else {
+                            " under another operationId"
+                        }
+                    ));
+                }
+            }
+        }
+    } else if let Some(section) = target.strip_prefix("$.components.") {
+        for name in added.keys() {
+            if doc
+                .pointer(&format!("/components/{section}/{name}"))
+                .is_some()
+            {
+                found.push(format!("component `{section}.{name}`"));
+            }
+        }
+    }
+    found
 }

@@ -324,3 +324,71 @@ async fn a_killed_run_resumes_from_its_journal_without_sending_twice() {
     assert_eq!(emails.len(), 600);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_and_erase_from_the_command_line() {
+    let emu = Emulator::start().await.unwrap();
+    let keep = emu.seed_invitation("ab@cli.test");
+    let one = emu.seed_invitation("a@cli.test");
+    let two = emu.seed_invitation("other@cli.test");
+
+    let mut c = tool(&emu);
+    c.args(["delete", &two]);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("deleted\t{two}\n")
+    );
+
+    // Erase, dry: nothing deleted.
+    let mut c = tool(&emu);
+    c.args([
+        "erase",
+        "--dry-run",
+        "--email",
+        "A@cli.test",
+        "--email",
+        "none@cli.test",
+    ]);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("would_delete\ta@cli.test\t{one}")),
+        "{stdout}"
+    );
+    assert_eq!(emu.invitations().len(), 2);
+
+    let dir = temp_dir("erase");
+    let csv = dir.join("erase.csv");
+    write(&csv, "email\nA@cli.test\nnone@cli.test\n");
+    let mut c = tool(&emu);
+    c.args(["erase", "--csv"]).arg(&csv);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!(
+            "deleted\ta@cli.test\t{one}\nerased\ta@cli.test\t1 invitation(s)\nerased\tnone@cli.test\t0 invitation(s)\n"
+        )
+    );
+    let left: Vec<String> = emu.invitations().into_iter().map(|i| i.id).collect();
+    assert_eq!(left, [keep], "the look-alike address is untouched");
+
+    // A second run deletes nothing and succeeds.
+    let mut c = tool(&emu);
+    c.args(["erase", "--csv"]).arg(&csv);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("deleted\t"));
+
+    // An unknown id is a failure of the service (exit 1), reported on standard error.
+    let mut c = tool(&emu);
+    c.args(["delete", "inv_nope"]);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("inv_nope"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -155,3 +155,63 @@ fn an_operation_without_a_facade_mapping_fails_with_the_yaml_to_add() {
     );
     assert!(code.contains("pub fn status("), "a setter per parameter");
 }
+
+fn vendored() -> (Value, Value) {
+    let read = |name: &str| -> Value {
+        let path = format!("{}/openapi/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    (
+        read("clerk-bapi-invitations.yaml"),
+        read("corrections.overlay.yaml"),
+    )
+}
+
+#[test]
+fn the_real_overlay_applies_cleanly_to_the_vendored_spec() {
+    let (mut spec, overlay) = vendored();
+    let report = overlay::apply(&mut spec, &overlay, OVERLAY, SPEC).unwrap();
+    assert!(report.unnecessary.is_empty(), "{:#?}", report.unnecessary);
+    refs::check(&spec, "the spec").unwrap();
+}
+
+#[test]
+fn when_upstream_lists_the_delete_operation_the_local_addition_is_reported_and_nothing_breaks() {
+    let (mut spec, overlay) = vendored();
+    // A copy of the spec as upstream would publish it with the operation.
+    spec["components"]["schemas"]["DeletedObject"] = json!({
+        "type": "object",
+        "properties": {"object": {"type": "string"}, "id": {"type": "string"},
+                       "slug": {"type": "string", "nullable": true}, "deleted": {"type": "boolean"}},
+        "required": ["object", "deleted"]
+    });
+    spec["paths"]["/invitations/{invitation_id}"] = json!({"delete": {
+        "operationId": "DeleteInvitation",
+        "summary": "Deletes an invitation",
+        "tags": ["Invitations"],
+        "parameters": [{"in": "path", "name": "invitation_id", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "Deleted Object", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/DeletedObject"}}}}}
+    }});
+    let report = overlay::apply(&mut spec, &overlay, OVERLAY, SPEC).unwrap();
+    let all = report.unnecessary.join("\n");
+    assert!(
+        all.contains("operation `DeleteInvitation` (DELETE /invitations/{invitation_id})"),
+        "{all}"
+    );
+    assert!(all.contains("component `schemas.DeletedObject`"), "{all}");
+    assert!(all.contains("no longer needed"), "{all}");
+    // Nothing breaks: the references hold and the facade is generated, delete included.
+    refs::check(&spec, "the spec").unwrap();
+    let mut enums = Vec::new();
+    let code = facade::generate(
+        &spec,
+        &mut enums,
+        &[("InvitationList", "crate::models::InvitationList")],
+    )
+    .unwrap();
+    assert!(
+        code.contains("pub fn delete(&self, invitation_id"),
+        "the facade keeps its delete"
+    );
+}

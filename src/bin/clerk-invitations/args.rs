@@ -1,0 +1,199 @@
+//! The command line: subcommands, options and their help.
+
+use super::*;
+
+#[derive(Parser)]
+#[command(
+    name = "clerk-invitations",
+    version,
+    about = "Manage Clerk invitations."
+)]
+pub(crate) struct Cli {
+    /// Print JSON (one object per line) instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Run against an in-process emulator instead of Clerk (its state is lost on exit).
+    #[arg(long, global = true)]
+    pub(crate) emulator: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Invite one address (POST /invitations).
+    Create {
+        email: String,
+        #[command(flatten)]
+        opts: InviteOpts,
+        /// Invite even if the address has an invitation or a user.
+        #[arg(long)]
+        ignore_existing: bool,
+    },
+    /// List application invitations (GET /invitations).
+    List {
+        #[command(flatten)]
+        list: ListOpts,
+        /// Match part of an address or a whole id.
+        #[arg(long)]
+        query: Option<String>,
+        /// `created_at`, `email_address` or `expires_at`, `-` for descending.
+        #[arg(long)]
+        order_by: Option<String>,
+    },
+    /// Revoke an application invitation.
+    Revoke { invitation_id: String },
+    /// Invite every address of a CSV file, within the rate limits.
+    Invite(InviteArgs),
+    /// Delete application invitations for good, in any status (DELETE /invitations/{id}).
+    Delete {
+        /// The ids of the invitations to delete.
+        #[arg(required = true)]
+        invitation_ids: Vec<String>,
+    },
+    /// Erase every application invitation of some addresses (a data-erasure request): each
+    /// invitation for exactly the address, in any status, is found and deleted. Safe to run
+    /// twice; with --journal, an interrupted run resumes.
+    Erase(EraseArgs),
+    /// Organization invitations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Organization invitations of one user.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Invite one address to an organization.
+    Create {
+        organization_id: String,
+        email: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        inviter: Option<String>,
+        #[command(flatten)]
+        opts: InviteOpts,
+    },
+    /// List an organization's invitations.
+    List {
+        organization_id: String,
+        #[command(flatten)]
+        list: ListOpts,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List an organization's pending invitations (deprecated upstream).
+    Pending {
+        organization_id: String,
+        #[command(flatten)]
+        list: ListOpts,
+    },
+    /// Show one organization invitation.
+    Get {
+        organization_id: String,
+        invitation_id: String,
+    },
+    /// Revoke an organization invitation.
+    Revoke {
+        organization_id: String,
+        invitation_id: String,
+        #[arg(long)]
+        requesting_user: Option<String>,
+    },
+    /// List organization invitations across the instance.
+    All {
+        #[command(flatten)]
+        list: ListOpts,
+        #[arg(long)]
+        query: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum UserCommand {
+    /// A user's organization invitations.
+    OrgInvitations {
+        user_id: String,
+        #[command(flatten)]
+        list: ListOpts,
+    },
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct InviteOpts {
+    /// Days until the invitation expires (1 to 365).
+    #[arg(long)]
+    pub(crate) expires_in_days: Option<u32>,
+    /// Do not email the invitee.
+    #[arg(long)]
+    pub(crate) no_notify: bool,
+    /// Where the accept link leads.
+    #[arg(long)]
+    pub(crate) redirect_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct ListOpts {
+    /// Only these statuses (repeatable): pending, accepted, revoked, expired, or any other
+    /// status of the spec.
+    #[arg(long)]
+    pub(crate) status: Vec<String>,
+    #[arg(long)]
+    pub(crate) limit: Option<u32>,
+    #[arg(long)]
+    pub(crate) offset: Option<u64>,
+    /// Every page, not just one.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct InviteArgs {
+    /// CSV file: a column named `email` or `email_address`, else the first column.
+    #[arg(long)]
+    pub(crate) csv: PathBuf,
+    /// Invite to this organization (with --role).
+    #[arg(long, requires = "role")]
+    pub(crate) org: Option<String>,
+    #[arg(long, requires = "org")]
+    pub(crate) role: Option<String>,
+    #[arg(long, requires = "org")]
+    pub(crate) inviter: Option<String>,
+    /// Record outcomes here as they happen; a rerun with the same journal resumes.
+    #[arg(long)]
+    pub(crate) journal: Option<PathBuf>,
+    /// Check and de-duplicate the file without sending anything.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) opts: InviteOpts,
+    /// The service's clock runs this much faster than real time (for an emulator started
+    /// with the same time scale).
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) time_scale: f64,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["email", "csv"])))]
+pub(crate) struct EraseArgs {
+    /// An address to erase (repeatable). Compared whole and ignoring case: `a+b@x.com` and
+    /// `ba@x.com` are not `a@x.com`.
+    #[arg(long)]
+    pub(crate) email: Vec<String>,
+    /// CSV file of addresses: a column named `email` or `email_address`, else the first column.
+    #[arg(long, conflicts_with = "email")]
+    pub(crate) csv: Option<PathBuf>,
+    /// Record each erased address here as it finishes; a rerun with the same journal skips
+    /// them.
+    #[arg(long)]
+    pub(crate) journal: Option<PathBuf>,
+    /// Find and print what would be deleted; delete nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// How much faster than real time the service's rate-limit windows pass (to match an
+    /// emulator started with --time-scale).
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) time_scale: f64,
+}

@@ -1,0 +1,95 @@
+//! Reading addresses from a CSV file.
+
+use super::*;
+
+/// The addresses of a CSV file, read lazily; rows that cannot be read are reported as
+/// invalid outcomes.
+pub(crate) struct CsvEmails {
+    pub(crate) records: csv::StringRecordsIntoIter<std::fs::File>,
+    pub(crate) column: Option<usize>,
+    pub(crate) line: u64,
+    pub(crate) bad: Rc<RefCell<Vec<Outcome>>>,
+}
+
+impl CsvEmails {
+    pub(crate) fn open(path: &PathBuf, bad: Rc<RefCell<Vec<Outcome>>>) -> Result<Self, Failure> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| fail(2, format!("cannot read {}: {e}", path.display())))?;
+        let records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(file)
+            .into_records();
+        Ok(CsvEmails {
+            records,
+            column: None,
+            line: 0,
+            bad,
+        })
+    }
+}
+
+impl Iterator for CsvEmails {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        loop {
+            let record = self.records.next()?;
+            self.line += 1;
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    self.bad
+                        .borrow_mut()
+                        .push(malformed(self.line, &e.to_string()));
+                    continue;
+                }
+            };
+            let column = match self.column {
+                Some(c) => c,
+                None => {
+                    // The first row: a header if it names the email column.
+                    let named = record.iter().position(|c| {
+                        c.eq_ignore_ascii_case("email") || c.eq_ignore_ascii_case("email_address")
+                    });
+                    self.column = Some(named.unwrap_or(0));
+                    if named.is_some() {
+                        continue;
+                    }
+                    0
+                }
+            };
+            match record.get(column) {
+                Some(cell) if !cell.is_empty() => return Some(cell.to_string()),
+                _ if record.iter().all(str::is_empty) => continue,
+                _ => self
+                    .bad
+                    .borrow_mut()
+                    .push(malformed(self.line, "no address in the email column")),
+            }
+        }
+    }
+}
+
+pub(crate) fn malformed(line: u64, why: &str) -> Outcome {
+    Outcome::new(
+        format!("(line {line})"),
+        OutcomeKind::Invalid {
+            reason: format!("line {line}: {why}"),
+        },
+    )
+}
+
+pub(crate) fn count_rows(path: &PathBuf) -> u64 {
+    std::fs::File::open(path)
+        .map(|f| {
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(f)
+                .into_records()
+                .count() as u64
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,148 @@
+//! `invite --csv`: a bulk run with progress, a journal and a summary.
+
+use super::*;
+
+pub(crate) async fn invite(
+    clerk: &Clerk,
+    out: &Output,
+    args: InviteArgs,
+    emulator: bool,
+) -> Result<u8, Failure> {
+    let bad = Rc::new(RefCell::new(Vec::new()));
+    let rows = CsvEmails::open(&args.csv, bad.clone())?;
+    let (mut run, limits) = match (&args.org, &args.role) {
+        (Some(org), Some(role)) => {
+            let mut run = BulkInvite::organization(clerk, org.clone(), role.clone());
+            if let Some(u) = &args.inviter {
+                run = run.inviter_user_id(u.clone());
+            }
+            (run, BulkLimits::organization())
+        }
+        _ => (BulkInvite::application(clerk), BulkLimits::application()),
+    };
+    let scale = if emulator && args.time_scale == 1.0 {
+        3600.0
+    } else {
+        args.time_scale
+    };
+    let limits = limits.time_scale(scale);
+    run = run.limits(limits).dry_run(args.dry_run);
+    if let Some(j) = &args.journal {
+        run = run.journal(j.clone());
+    }
+    if let Some(d) = args.opts.expires_in_days {
+        run = run.expires_in_days(d);
+    }
+    if args.opts.no_notify {
+        run = run.notify(false);
+    }
+    if let Some(u) = &args.opts.redirect_url {
+        run = run.redirect_url(u.clone());
+    }
+
+    let progress = (!out.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(count_rows(&args.csv));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let started = Instant::now();
+    let max_rate = limits.max_rate();
+    let mut seen: u64 = 0;
+    let mut emit = |o: &Outcome| {
+        seen += 1;
+        if let Some(bar) = &progress {
+            bar.inc(1);
+            let rate = seen as f64 / started.elapsed().as_secs_f64().max(0.001);
+            let left = bar.length().unwrap_or(0).saturating_sub(bar.position());
+            bar.set_message(format!(
+                "{rate:.1}/s, ETA {:.0} s at the limits' {max_rate:.2}/s",
+                left as f64 / max_rate
+            ));
+        }
+        let line = if out.json {
+            serde_json::to_string(o).unwrap_or_default()
+        } else {
+            let detail = match &o.kind {
+                OutcomeKind::Invited { id } => id.clone(),
+                OutcomeKind::AlreadyInvited { id } => id.clone().unwrap_or_default(),
+                OutcomeKind::Invalid { reason } => reason.clone(),
+                OutcomeKind::Failed { error } => error.clone(),
+                _ => String::new(),
+            };
+            format!("{}\t{}\t{}", o.kind.name(), o.email, detail)
+        };
+        match &progress {
+            Some(bar) => bar.println(line),
+            None => {
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
+        }
+    };
+    let result = run
+        .run(rows, |o| {
+            for b in bad.borrow_mut().drain(..) {
+                emit(&b);
+            }
+            emit(o);
+        })
+        .await;
+    // Rows read after the last outcome.
+    let trailing: Vec<Outcome> = bad.borrow_mut().drain(..).collect();
+    for b in &trailing {
+        emit(b);
+    }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let summary: Summary = result?;
+    let malformed_rows = count_malformed(seen, &summary);
+    if out.json {
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::json!({ "summary": summary, "malformed_rows": malformed_rows })
+        );
+    } else {
+        eprintln!(
+            "invited {}, already invited {}, already users {}, already members {}, invalid {}, failed {}{}; {} duplicate rows skipped, {} done in an earlier run; {} requests in {:.1} s",
+            summary.invited,
+            summary.already_invited,
+            summary.already_user,
+            summary.already_member,
+            summary.invalid + malformed_rows,
+            summary.failed,
+            if args.dry_run {
+                format!(", would invite {}", summary.would_invite)
+            } else {
+                String::new()
+            },
+            summary.duplicates_in_input,
+            summary.done_earlier,
+            summary.requests,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(
+        if summary.failed > 0 || summary.invalid > 0 || malformed_rows > 0 {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+/// Malformed rows are reported by the tool, not the engine: they are the outcomes seen beyond
+/// the engine's own count.
+pub(crate) fn count_malformed(seen: u64, s: &Summary) -> u64 {
+    let engine = s.invited
+        + s.already_invited
+        + s.already_user
+        + s.already_member
+        + s.invalid
+        + s.failed
+        + s.would_invite;
+    seen.saturating_sub(engine)
+}

@@ -1,0 +1,307 @@
+//! `clerk-invitations`: every invitation operation from the command line, and `invite --csv`
+//! for inviting many people within Clerk's rate limits.
+//!
+//! The secret key comes from `CLERK_SECRET_KEY` (and the base URL from `CLERK_API_URL`); it is
+//! never printed. `--emulator` runs against an in-process emulator instead.
+//!
+//! Exit codes: 0 success; 1 the service refused the request, or some addresses were invalid or
+//! failed; 2 bad usage or an unreadable input file; 3 configuration (no key, bad URL, unusable
+//! journal); 4 the service could not be reached (connection or timeout).
+//!
+//! `delete ID...` deletes application invitations; `erase --email A` (or `--csv`) deletes every
+//! application invitation of each address, for data-erasure requests.
+
+use clap::{Args, Parser, Subcommand};
+use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind, Summary};
+use clerk_invitations::emulator::Emulator;
+use clerk_invitations::{
+    Clerk, Error, ErrorKind, Invitation, InvitationStatus, OrganizationInvitation,
+    OrganizationInvitationWithPublicOrganizationData,
+};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Instant;
+
+mod args;
+mod csv_input;
+mod erase;
+mod invite;
+mod output;
+
+use args::*;
+use csv_input::*;
+use erase::*;
+use invite::*;
+use output::*;
+
+/// Applies `--limit` and `--offset` to a list request.
+macro_rules! page_opts {
+    ($req:ident, $list:expr) => {
+        if let Some(l) = $list.limit {
+            $req = $req.limit(l);
+        }
+        if let Some(o) = $list.offset {
+            $req = $req.offset(o);
+        }
+    };
+}
+
+/// Applies `--status` (repeatable), `--limit` and `--offset` to a list request.
+macro_rules! list_opts {
+    ($req:ident, $list:expr) => {
+        for s in &$list.status {
+            $req = $req.status(status(s)?);
+        }
+        page_opts!($req, $list);
+    };
+}
+
+/// Prints one page of a list request, or with `--all` every page, with `print`.
+macro_rules! print_items {
+    ($req:ident, $list:expr, $print:expr) => {
+        if $list.all {
+            let mut items = $req.stream();
+            while let Some(i) = items.try_next().await? {
+                ($print)(&i);
+            }
+        } else {
+            for i in $req.await?.data {
+                ($print)(&i);
+            }
+        }
+    };
+}
+
+/// Applies `--expires-in-days`, `--no-notify` and `--redirect-url` to a create request.
+macro_rules! invite_opts {
+    ($req:ident, $opts:expr) => {
+        $req = $req.notify(!$opts.no_notify);
+        if let Some(d) = $opts.expires_in_days {
+            $req = $req.expires_in_days(d);
+        }
+        if let Some(u) = $opts.redirect_url.clone() {
+            $req = $req.redirect_url(u);
+        }
+    };
+}
+
+/// A failure of the tool, with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match e.kind() {
+            ErrorKind::Configuration => 3,
+            ErrorKind::Transport | ErrorKind::Timeout => 4,
+            ErrorKind::InvalidInput => 2,
+            _ => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    // Keep the emulator alive for the whole command.
+    let (clerk, _emulator) = if cli.emulator {
+        let scale = match &cli.command {
+            Command::Invite(a) if a.time_scale != 1.0 => a.time_scale,
+            Command::Invite(_) => 3600.0,
+            _ => 1.0,
+        };
+        let emulator = Emulator::builder().time_scale(scale).start().await?;
+        emulator.seed_organization("org_demo", "Demo", "demo", None);
+        eprintln!(
+            "using an in-process emulator at {} (organization org_demo; its clock runs {scale}x)",
+            emulator.base_url()
+        );
+        (emulator.client()?, Some(emulator))
+    } else {
+        let clerk = Clerk::from_env().map_err(|e| {
+            fail(
+                3,
+                format!("{e} (or pass --emulator to try the tool on an in-process emulator)"),
+            )
+        })?;
+        (clerk, None)
+    };
+    let out = Output { json: cli.json };
+    match cli.command {
+        Command::Create {
+            email,
+            opts,
+            ignore_existing,
+        } => {
+            let mut req = clerk
+                .invitations()
+                .create(email)
+                .ignore_existing(ignore_existing);
+            invite_opts!(req, opts);
+            out.invitation(&req.await?);
+        }
+        Command::List {
+            list,
+            query,
+            order_by,
+        } => {
+            let mut req = clerk.invitations().list();
+            if let Some(q) = query {
+                req = req.query(q);
+            }
+            if let Some(o) = order_by {
+                req = req.order_by(o);
+            }
+            list_opts!(req, list);
+            print_items!(req, list, |i| out.invitation(i));
+        }
+        Command::Revoke { invitation_id } => {
+            out.invitation(&clerk.invitations().revoke(invitation_id).await?);
+        }
+        Command::Org(cmd) => org(&clerk, &out, cmd).await?,
+        Command::User(UserCommand::OrgInvitations { user_id, list }) => {
+            let mut req = clerk.user(user_id).organization_invitations().list();
+            match list.status.as_slice() {
+                [] => {}
+                [one] => req = req.status(status(one)?),
+                _ => return Err(fail(2, "user org-invitations takes one --status")),
+            }
+            page_opts!(req, list);
+            print_items!(req, list, |i| out.org_invitation_with_org(i));
+        }
+        Command::Invite(args) => return invite(&clerk, &out, args, cli.emulator).await,
+        Command::Delete { invitation_ids } => return delete(&clerk, &out, invitation_ids).await,
+        Command::Erase(args) => return erase(&clerk, &out, args).await,
+    }
+    Ok(0)
+}
+
+async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure> {
+    match cmd {
+        OrgCommand::Create {
+            organization_id,
+            email,
+            role,
+            inviter,
+            opts,
+        } => {
+            let mut req = clerk
+                .organization(organization_id)
+                .invitations()
+                .create(email, role);
+            if let Some(u) = inviter {
+                req = req.inviter_user_id(u);
+            }
+            invite_opts!(req, opts);
+            out.org_invitation(&req.await?);
+        }
+        OrgCommand::List {
+            organization_id,
+            list,
+            email,
+        } => {
+            let mut req = clerk.organization(organization_id).invitations().list();
+            if let Some(e) = email {
+                req = req.email_address(e);
+            }
+            list_opts!(req, list);
+            print_items!(req, list, |i| out.org_invitation(i));
+        }
+        OrgCommand::Pending {
+            organization_id,
+            list,
+        } => {
+            if !list.status.is_empty() {
+                return Err(fail(
+                    2,
+                    "org pending lists pending invitations: --status does not apply",
+                ));
+            }
+            #[allow(deprecated)]
+            let mut req = clerk
+                .organization(organization_id)
+                .invitations()
+                .list_pending();
+            page_opts!(req, list);
+            print_items!(req, list, |i| out.org_invitation(i));
+        }
+        OrgCommand::Get {
+            organization_id,
+            invitation_id,
+        } => {
+            let i = clerk
+                .organization(organization_id)
+                .invitations()
+                .get(invitation_id)
+                .await?;
+            out.org_invitation(&i);
+        }
+        OrgCommand::Revoke {
+            organization_id,
+            invitation_id,
+            requesting_user,
+        } => {
+            let mut req = clerk
+                .organization(organization_id)
+                .invitations()
+                .revoke(invitation_id);
+            if let Some(u) = requesting_user {
+                req = req.requesting_user_id(u);
+            }
+            out.org_invitation(&req.await?);
+        }
+        OrgCommand::All { list, query } => {
+            let mut req = clerk.organization_invitations().list();
+            if let Some(q) = query {
+                req = req.query(q);
+            }
+            list_opts!(req, list);
+            print_items!(req, list, |i| out.org_invitation_with_org(i));
+        }
+    }
+    Ok(())
+}
+
+fn status(s: &str) -> Result<InvitationStatus, Failure> {
+    let status = InvitationStatus::from(s);
+    if status.is_known() {
+        Ok(status)
+    } else {
+        Err(fail(
+            2,
+            format!(
+                "unknown status `{}`: use one of {}",
+                s.escape_debug(),
+                InvitationStatus::KNOWN.join(", ")
+            ),
+        ))
+    }
+}
