@@ -37,11 +37,14 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+pub use crate::error_code::ErrorCode;
+
 /// One entry of the `errors` array of a Clerk error response.
 #[derive(Clone, Debug, PartialEq, Default, serde::Deserialize, serde::Serialize)]
 #[non_exhaustive]
 pub struct ApiError {
-    /// Machine-readable code, e.g. `duplicate_record` or `form_identifier_exists`.
+    /// Machine-readable code, e.g. `duplicate_record` or `form_identifier_exists`; typed by
+    /// [`ApiError::error_code`].
     #[serde(default)]
     pub code: String,
     /// Short message.
@@ -54,6 +57,13 @@ pub struct ApiError {
     /// `{"email_addresses": ["a@example.com"]}`.
     #[serde(default)]
     pub meta: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    /// The code, typed.
+    pub fn error_code(&self) -> ErrorCode {
+        ErrorCode::from(self.code.as_str())
+    }
 }
 
 /// An error from any operation of this crate.
@@ -180,14 +190,74 @@ impl Error {
         &self.inner.api_errors
     }
 
-    /// The code of the first of Clerk's errors, e.g. `duplicate_record`.
-    pub fn code(&self) -> Option<&str> {
-        self.inner.api_errors.first().map(|e| e.code.as_str())
+    /// The code of the first of Clerk's errors, typed: match on it to branch.
+    ///
+    /// ```no_run
+    /// use clerk_invitations::ErrorCode;
+    /// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+    /// let org = clerk.organization("org_123").invitations();
+    /// match org.create("ada@example.com", "org:member").await {
+    ///     Ok(inv) => println!("invited: {}", inv.id),
+    ///     Err(e) if e.code() == Some(ErrorCode::AlreadyAMemberInOrganization) => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.inner
+            .api_errors
+            .first()
+            .map(|e| ErrorCode::from(e.code.as_str()))
     }
 
-    /// Whether any of Clerk's errors has this code.
-    pub fn has_code(&self, code: &str) -> bool {
+    /// Whether any of Clerk's errors has this code (a code string, or an [`ErrorCode`]).
+    pub fn has_code(&self, code: impl AsRef<str>) -> bool {
+        let code = code.as_ref();
         self.inner.api_errors.iter().any(|e| e.code == code)
+    }
+
+    fn has_any(&self, codes: &[ErrorCode]) -> bool {
+        codes.iter().any(|c| self.has_code(c))
+    }
+
+    /// An invitation for the address exists already: `duplicate_record` (application
+    /// invitations) or `organization_invitation_not_unique` (organization invitations).
+    pub fn is_already_invited(&self) -> bool {
+        self.has_any(&[
+            ErrorCode::DuplicateRecord,
+            ErrorCode::OrganizationInvitationNotUnique,
+        ])
+    }
+
+    /// The address belongs to a member of the organization: `already_a_member_in_organization`.
+    pub fn is_already_member(&self) -> bool {
+        self.has_code(ErrorCode::AlreadyAMemberInOrganization)
+    }
+
+    /// The address belongs to a user already: `form_identifier_exists`.
+    pub fn is_existing_user(&self) -> bool {
+        self.has_code(ErrorCode::FormIdentifierExists)
+    }
+
+    /// The invitation is no longer pending, so it cannot be revoked:
+    /// `invitation_already_revoked`, `invitation_already_accepted` or
+    /// `organization_invitation_not_pending`.
+    pub fn is_not_pending(&self) -> bool {
+        self.has_any(&[
+            ErrorCode::InvitationAlreadyRevoked,
+            ErrorCode::InvitationAlreadyAccepted,
+            ErrorCode::OrganizationInvitationNotPending,
+        ])
+    }
+
+    /// A limit of the organization, plan or instance is reached:
+    /// `organization_membership_quota_exceeded`, `insufficient_seats` or `quota_exceeded`.
+    pub fn is_quota_exceeded(&self) -> bool {
+        self.has_any(&[
+            ErrorCode::OrganizationMembershipQuotaExceeded,
+            ErrorCode::InsufficientSeats,
+            ErrorCode::QuotaExceeded,
+        ])
     }
 
     /// How long the service asked to wait before retrying (`Retry-After`).
@@ -250,14 +320,26 @@ impl fmt::Display for Error {
         if let Some(status) = i.status {
             write!(f, " (HTTP {status})")?;
         }
-        write!(f, ": {}", i.message)?;
+        // Each part only when it has something to say, so that no empty field leaves a
+        // dangling separator.
+        let mut sep = ": ";
+        for part in [i.message.trim()] {
+            if !part.is_empty() {
+                write!(f, "{sep}{part}")?;
+            }
+        }
         if let Some(first) = i.api_errors.first() {
-            let text = if first.long_message.is_empty() {
-                &first.message
-            } else {
-                &first.long_message
-            };
-            write!(f, ": {}: {}", first.code, text)?;
+            let text = [first.long_message.trim(), first.message.trim()]
+                .into_iter()
+                .find(|t| !t.is_empty());
+            let code = first.code.trim();
+            if !code.is_empty() {
+                write!(f, "{sep}{code}")?;
+                sep = ": ";
+            }
+            if let Some(text) = text {
+                write!(f, "{sep}{text}")?;
+            }
             if i.api_errors.len() > 1 {
                 write!(f, " (and {} more)", i.api_errors.len() - 1)?;
             }

@@ -9,6 +9,7 @@ mod deleted;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
+mod error_code;
 mod handles;
 pub mod limits;
 pub mod models;
@@ -51,7 +52,7 @@ pub use client::{
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, SECRET_KEY_ENV,
 };
 pub use deleted::Deleted;
-pub use error::{ApiError, Error, ErrorKind, Result};
+pub use error::{ApiError, Error, ErrorCode, ErrorKind, Result};
 pub use handles::{
     InstanceOrganizationInvitations, Invitations, Organization, OrganizationInvitations, User,
     UserOrganizationInvitations,
@@ -89,7 +90,7 @@ pub use validate::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};
 /// ```
 pub mod prelude {
     pub use crate::models::*;
-    pub use crate::{Clerk, Error, ErrorKind, Page, Result, RetryPolicy};
+    pub use crate::{Clerk, Error, ErrorCode, ErrorKind, Page, Result, RetryPolicy};
     pub use futures_util::{StreamExt as _, TryStreamExt};
     pub use serde_json::json;
 }

@@ -406,7 +406,12 @@ fn common_verdict(group: &[String], e: Error) -> Verdict {
     if e.is_rate_limited() {
         return Verdict::Wait(e.retry_after().unwrap_or(Duration::from_secs(1)));
     }
-    if e.status() == Some(422) && e.code().is_some_and(|c| c.starts_with("form_param")) {
+    let code = e.code();
+    if e.status() == Some(422)
+        && code
+            .as_ref()
+            .is_some_and(|c| c.as_str().starts_with("form_param"))
+    {
         let reason = e
             .api_errors()
             .first()
@@ -415,7 +420,7 @@ fn common_verdict(group: &[String], e: Error) -> Verdict {
         return blame(
             group,
             &e,
-            e.code().unwrap_or(""),
+            code.as_ref().map_or("", |c| c.as_str()),
             OutcomeKind::Invalid { reason },
         );
     }

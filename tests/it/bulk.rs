@@ -148,5 +148,10 @@ async fn organization_runs_narrow_down_errors_that_name_no_address() {
         .run(["x1@org.test", "x2@org.test"], |_| {})
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("missing_organization_permission"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "missing_organization_permission"
+        ))
+    );
 }

@@ -61,7 +61,12 @@ async fn application_invitation_lifecycle() {
     assert!(revoked.updated_at >= inv.updated_at);
 
     let again = clerk.invitations().revoke(&inv.id).await.unwrap_err();
-    assert_eq!(again.code(), Some("invitation_already_revoked"));
+    assert_eq!(
+        again.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "invitation_already_revoked"
+        ))
+    );
     // Revoked invitations are left out of unfiltered lists.
     assert_eq!(
         clerk.invitations().list().await.unwrap().total_count,
@@ -87,7 +92,10 @@ async fn existing_users_accepted_and_expired_invitations() {
         .unwrap_err();
     assert_eq!(
         (taken.status(), taken.code()),
-        (Some(422), Some("form_identifier_exists"))
+        (
+            Some(422),
+            Some(clerk_invitations::ErrorCode::from("form_identifier_exists"))
+        )
     );
 
     let inv = clerk
@@ -98,7 +106,12 @@ async fn existing_users_accepted_and_expired_invitations() {
         .unwrap();
     emu.accept_invitation(&inv.id).unwrap();
     let err = clerk.invitations().revoke(&inv.id).await.unwrap_err();
-    assert_eq!(err.code(), Some("invitation_already_accepted"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "invitation_already_accepted"
+        ))
+    );
 
     let later = clerk
         .invitations()
@@ -195,7 +208,12 @@ async fn pagination_filters_and_streams() {
         .order_by("nonsense")
         .await
         .unwrap_err();
-    assert_eq!(bad.code(), Some("form_param_value_invalid"));
+    assert_eq!(
+        bad.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "form_param_value_invalid"
+        ))
+    );
 }
 
 #[tokio::test]
@@ -225,21 +243,36 @@ async fn organization_invitation_rules() {
         .unwrap_err();
     assert_eq!(
         (not_member.status(), not_member.code()),
-        (Some(403), Some("not_a_member_in_organization"))
+        (
+            Some(403),
+            Some(clerk_invitations::ErrorCode::from(
+                "not_a_member_in_organization"
+            ))
+        )
     );
     let no_perm = org
         .create("x@x.test", "org:member")
         .inviter_user_id("user_member")
         .await
         .unwrap_err();
-    assert_eq!(no_perm.code(), Some("missing_organization_permission"));
+    assert_eq!(
+        no_perm.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "missing_organization_permission"
+        ))
+    );
     let role = org.create("x@x.test", "org:wizard").await.unwrap_err();
     assert!(role.is_not_found());
     let member = org
         .create("member@acme.test", "org:member")
         .await
         .unwrap_err();
-    assert_eq!(member.code(), Some("already_a_member_in_organization"));
+    assert_eq!(
+        member.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "already_a_member_in_organization"
+        ))
+    );
     let unknown_org = clerk
         .organization("org_nope")
         .invitations()
@@ -270,7 +303,12 @@ async fn organization_invitation_rules() {
     let again = org.revoke(&inv.id).await.unwrap_err();
     assert_eq!(
         (again.status(), again.code()),
-        (Some(404), Some("organization_invitation_not_pending"))
+        (
+            Some(404),
+            Some(clerk_invitations::ErrorCode::from(
+                "organization_invitation_not_pending"
+            ))
+        )
     );
 
     let b = org
@@ -301,7 +339,12 @@ async fn membership_quota() {
     org.create("a@x.test", "org:member").await.unwrap();
     org.create("b@x.test", "org:member").await.unwrap();
     let err = org.create("c@x.test", "org:member").await.unwrap_err();
-    assert_eq!(err.code(), Some("organization_membership_quota_exceeded"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "organization_membership_quota_exceeded"
+        ))
+    );
 }
 
 #[tokio::test]
@@ -314,7 +357,10 @@ async fn keys_and_versions_are_checked() {
         .unwrap();
     let err = wrong.invitations().list().await.unwrap_err();
     assert!(err.is_unauthorized());
-    assert_eq!(err.code(), Some("clerk_key_invalid"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from("clerk_key_invalid"))
+    );
     assert!(!err.to_string().contains("sk_test_wrong"));
 
     let http = reqwest::Client::new();
@@ -453,7 +499,10 @@ async fn unknown_ids_and_malformed_authorization() {
         .unwrap_err();
     assert_eq!(
         (err.status(), err.code()),
-        (Some(404), Some("resource_not_found"))
+        (
+            Some(404),
+            Some(clerk_invitations::ErrorCode::from("resource_not_found"))
+        )
     );
     let err = clerk
         .organization("org_1")
@@ -461,14 +510,20 @@ async fn unknown_ids_and_malformed_authorization() {
         .get("orginv_doesnotexist")
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("resource_not_found"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from("resource_not_found"))
+    );
     let err = clerk
         .user("user_doesnotexist")
         .organization_invitations()
         .list()
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("resource_not_found"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from("resource_not_found"))
+    );
 
     let resp = reqwest::Client::new()
         .get(format!("{}/invitations", emu.base_url()))
@@ -494,7 +549,10 @@ async fn organizations_disabled_and_seats() {
     let err = org.create("second@x.test", "org:member").await.unwrap_err();
     assert_eq!(
         (err.status(), err.code()),
-        (Some(402), Some("insufficient_seats"))
+        (
+            Some(402),
+            Some(clerk_invitations::ErrorCode::from("insufficient_seats"))
+        )
     );
 
     emu.set_organizations_enabled(false);
@@ -506,10 +564,20 @@ async fn organizations_disabled_and_seats() {
         .unwrap_err();
     assert_eq!(
         (err.status(), err.code()),
-        (Some(403), Some("organization_not_enabled_in_instance"))
+        (
+            Some(403),
+            Some(clerk_invitations::ErrorCode::from(
+                "organization_not_enabled_in_instance"
+            ))
+        )
     );
     let err = clerk.organization_invitations().list().await.unwrap_err();
-    assert_eq!(err.code(), Some("organization_not_enabled_in_instance"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from(
+            "organization_not_enabled_in_instance"
+        ))
+    );
     // Application invitations do not depend on organizations.
     clerk.invitations().create("app@x.test").await.unwrap();
 }
@@ -560,7 +628,10 @@ async fn endpoint_limits_are_separate_and_renew_on_the_scaled_clock() {
         .unwrap_err();
     assert_eq!(
         (err.status(), err.code()),
-        (Some(429), Some("too_many_requests"))
+        (
+            Some(429),
+            Some(clerk_invitations::ErrorCode::from("too_many_requests"))
+        )
     );
     assert!(err.is_rate_limited());
     let wait = err.retry_after().expect("Retry-After");

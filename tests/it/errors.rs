@@ -21,7 +21,10 @@ async fn duplicate_record_400() {
     assert_eq!(err.kind(), ErrorKind::Api);
     assert_eq!(err.status(), Some(400));
     assert!(err.is_duplicate());
-    assert_eq!(err.code(), Some("duplicate_record"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from("duplicate_record"))
+    );
     assert_eq!(err.trace_id(), Some("trace_body_123"));
     assert_eq!(
         err.api_errors()[0].meta["email_addresses"],
@@ -50,7 +53,10 @@ async fn unauthorized_401() {
     // ListInvitations declares no error response in the spec: it is mapped all the same.
     let err = f.clerk.invitations().list().await.unwrap_err();
     assert!(err.is_unauthorized());
-    assert_eq!(err.code(), Some("clerk_key_invalid"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from("clerk_key_invalid"))
+    );
     assert!(!err.to_string().contains(KEY));
     assert!(!format!("{err:?}").contains(KEY));
 }
@@ -123,7 +129,10 @@ async fn server_error_500_with_clerk_body_and_header_trace() {
     .await;
     let err = f.clerk.organization_invitations().list().await.unwrap_err();
     assert_eq!(err.status(), Some(500));
-    assert_eq!(err.code(), Some("internal_clerk_error"));
+    assert_eq!(
+        err.code(),
+        Some(clerk_invitations::ErrorCode::from("internal_clerk_error"))
+    );
     // No clerk_trace_id in the body: the header is used.
     assert_eq!(err.trace_id(), Some("trace_hdr_9"));
     assert!(!err.is_retryable(), "a 500 is not retried blindly");
@@ -246,4 +255,110 @@ async fn credentials_never_follow_a_redirect_to_another_host() {
 
     let page = clerk.organization_invitations().list().await.unwrap();
     assert_eq!(page.total_count, Some(0));
+}
+
+/// One failed create, answered with `code`.
+async fn failing_with(status: u16, code: &str) -> clerk_invitations::Error {
+    let f = serve_json(status, clerk_error(code, "text", json!({}))).await;
+    f.clerk.invitations().create("a@x.com").await.unwrap_err()
+}
+
+#[tokio::test]
+async fn each_predicate_answers_for_its_codes_and_no_other() {
+    use clerk_invitations::ErrorCode as C;
+    type Pred = fn(&clerk_invitations::Error) -> bool;
+    let cases: [(&str, Pred, &[C]); 5] = [
+        (
+            "is_already_invited",
+            clerk_invitations::Error::is_already_invited,
+            &[C::DuplicateRecord, C::OrganizationInvitationNotUnique],
+        ),
+        (
+            "is_already_member",
+            clerk_invitations::Error::is_already_member,
+            &[C::AlreadyAMemberInOrganization],
+        ),
+        (
+            "is_existing_user",
+            clerk_invitations::Error::is_existing_user,
+            &[C::FormIdentifierExists],
+        ),
+        (
+            "is_not_pending",
+            clerk_invitations::Error::is_not_pending,
+            &[
+                C::InvitationAlreadyRevoked,
+                C::InvitationAlreadyAccepted,
+                C::OrganizationInvitationNotPending,
+            ],
+        ),
+        (
+            "is_quota_exceeded",
+            clerk_invitations::Error::is_quota_exceeded,
+            &[
+                C::OrganizationMembershipQuotaExceeded,
+                C::InsufficientSeats,
+                C::QuotaExceeded,
+            ],
+        ),
+    ];
+    for code in C::KNOWN {
+        let code = C::from(*code);
+        let status = code.status().unwrap();
+        let err = failing_with(status, code.as_str()).await;
+        assert_eq!(err.code(), Some(code.clone()), "code() maps `{code}`");
+        assert_eq!(err.status(), Some(status));
+        for (name, pred, codes) in &cases {
+            assert_eq!(pred(&err), codes.contains(&code), "{name} for `{code}`");
+        }
+        assert_eq!(
+            err.is_not_found(),
+            status == 404,
+            "is_not_found for `{code}`"
+        );
+        assert_eq!(
+            err.is_rate_limited(),
+            status == 429,
+            "is_rate_limited for `{code}`"
+        );
+    }
+    let unknown = failing_with(400, "a_code_from_the_future").await;
+    assert_eq!(
+        unknown.code(),
+        Some(C::Unknown("a_code_from_the_future".into()))
+    );
+}
+
+#[tokio::test]
+async fn display_reads_well_whatever_is_empty() {
+    // An error with an empty message.
+    let f = serve_json(
+        400,
+        json!({"errors": [{"code": "create-error-code", "message": "", "long_message": ""}]}),
+    )
+    .await;
+    let err = f.clerk.invitations().create("a@x.com").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        !text.contains(":  "),
+        "no empty field between separators: {text}"
+    );
+    assert!(!text.trim_end().ends_with(':'), "{text}");
+    assert!(text.contains("create-error-code"), "{text}");
+    // No code at all, and no message.
+    let f = serve_json(400, json!({"errors": [{}]})).await;
+    let err = f.clerk.invitations().create("a@x.com").await.unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains(":  ") && !text.contains(": :"), "{text}");
+    // The short message stands in for an empty long one.
+    let f = serve_json(
+        400,
+        json!({"errors": [{"code": "duplicate_record", "message": "duplicate", "long_message": ""}]}),
+    )
+    .await;
+    let err = f.clerk.invitations().create("a@x.com").await.unwrap_err();
+    assert!(
+        err.to_string().contains("duplicate_record: duplicate"),
+        "{err}"
+    );
 }

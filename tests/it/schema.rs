@@ -194,7 +194,11 @@ pub fn assert_exchanges_conform(exchanges: &[Exchange]) {
     let failures: Vec<String> = exchanges
         .iter()
         .filter(|x| !x.faulted)
-        .filter_map(|x| check(&x.method, &x.path, x.status, &x.body).err())
+        .filter_map(|x| {
+            check(&x.method, &x.path, x.status, &x.body)
+                .and_then(|()| known_codes(x))
+                .err()
+        })
         .collect();
     assert!(
         failures.is_empty(),
@@ -203,6 +207,36 @@ pub fn assert_exchanges_conform(exchanges: &[Exchange]) {
         exchanges.len(),
         failures.join("\n")
     );
+}
+
+/// Every error code the emulator emits is one the crate's [`ErrorCode`] knows, with the HTTP
+/// status Clerk's catalogue gives it.
+///
+/// [`ErrorCode`]: clerk_invitations::ErrorCode
+fn known_codes(x: &Exchange) -> Result<(), String> {
+    if x.status < 400 {
+        return Ok(());
+    }
+    let body: Value = serde_json::from_slice(&x.body).map_err(|e| e.to_string())?;
+    for e in body["errors"].as_array().into_iter().flatten() {
+        let code = clerk_invitations::ErrorCode::from(e["code"].as_str().unwrap_or(""));
+        if !code.is_known() {
+            return Err(format!(
+                "{} {} -> {}: code `{code}` is not an ErrorCode variant",
+                x.method, x.path, x.status
+            ));
+        }
+        if code.status() != Some(x.status) {
+            return Err(format!(
+                "{} {} -> {}: code `{code}` has status {:?} in Clerk's catalogue",
+                x.method,
+                x.path,
+                x.status,
+                code.status()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An emulator that records its answers and, when the test ends without failing, asserts that
