@@ -90,6 +90,7 @@ pub fn open_enum_code(e: &OpenEnum) -> String {
         writeln!(as_str, "            Self::{var} => {v:?},").ok();
         writeln!(from_str, "            {v:?} => Self::{var},").ok();
     }
+    let first = e.values.first().cloned().unwrap_or_default();
     let doc = if e.description.trim().is_empty() {
         format!("`{name}` values the service sends.")
     } else {
@@ -101,6 +102,15 @@ pub fn open_enum_code(e: &OpenEnum) -> String {
 ///
 /// Open: a value this version of the crate does not know arrives as
 /// [`{name}::Unknown`] instead of failing the whole response.
+///
+/// ```
+/// use clerk_invitations::models::{name};
+/// let known: {name} = {first:?}.parse().unwrap();
+/// assert!(known.is_known());
+/// assert_eq!(known.as_str(), {first:?});
+/// let later = {name}::from("a_value_from_a_later_spec");
+/// assert!(!later.is_known());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum {name} {{

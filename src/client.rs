@@ -138,6 +138,19 @@ impl Clerk {
 }
 
 /// Builds a [`Clerk`] client. Made by [`Clerk::builder`].
+///
+/// ```no_run
+/// # fn demo() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::{Clerk, RetryPolicy};
+/// use std::time::Duration;
+/// let clerk = Clerk::builder()
+///     .from_env()
+///     .timeout(Duration::from_secs(10))
+///     .retry_policy(RetryPolicy::default().max_attempts(6))
+///     .user_agent_suffix("my-app/1.2")
+///     .build()?;
+/// # Ok(()) }
+/// ```
 #[derive(Default)]
 #[must_use]
 pub struct ClerkBuilder {

@@ -40,7 +40,7 @@ impl<T> Deleted<T> {
         }
     }
 
-    pub(crate) fn already_gone(id: &str) -> Self {
+    pub(crate) fn gone(id: &str) -> Self {
         Deleted {
             id: id.to_string(),
             already_gone: true,

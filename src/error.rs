@@ -7,6 +7,15 @@ use std::time::Duration;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What kind of failure an [`Error`] is.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) {
+/// use clerk_invitations::ErrorKind;
+/// if let Err(e) = clerk.invitations().list().limit(0).await {
+///     assert_eq!(e.kind(), ErrorKind::InvalidInput, "refused before sending");
+/// }
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -40,6 +49,16 @@ impl fmt::Display for ErrorKind {
 pub use crate::error_code::ErrorCode;
 
 /// One entry of the `errors` array of a Clerk error response.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) {
+/// if let Err(e) = clerk.invitations().create("ada@example.com").await {
+///     for api in e.api_errors() {
+///         println!("{}: {} {:?}", api.error_code(), api.long_message, api.meta);
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Default, serde::Deserialize, serde::Serialize)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -73,6 +92,17 @@ impl ApiError {
 /// [`retry_after`](Error::retry_after) and the predicates (`is_not_found`, `is_rate_limited`,
 /// `is_retryable`, ...). `Display` is one line; the underlying cause, when there is one, is
 /// reachable through [`std::error::Error::source`]. The secret key never appears in it.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) {
+/// match clerk.invitations().create("ada@example.com").await {
+///     Ok(inv) => println!("invited: {}", inv.id),
+///     Err(e) if e.is_already_invited() => println!("already invited"),
+///     Err(e) if e.is_retryable() => eprintln!("try later: {e} (trace {:?})", e.trace_id()),
+///     Err(e) => eprintln!("failed: {e}"),
+/// }
+/// # }
+/// ```
 pub struct Error {
     inner: Box<Inner>,
 }

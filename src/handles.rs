@@ -61,12 +61,27 @@ impl Clerk {
 }
 
 /// Application invitations. Made by [`Clerk::invitations`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let invitations = clerk.invitations();
+/// let inv = invitations.create("ada@example.com").await?;
+/// invitations.revoke(&inv.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Invitations {
     pub(crate) clerk: Clerk,
 }
 
 /// An organization. Made by [`Clerk::organization`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let acme = clerk.organization("org_123");
+/// let pending = acme.invitations().list().status("pending").await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Organization {
     clerk: Clerk,
@@ -91,6 +106,12 @@ impl Organization {
 }
 
 /// A user. Made by [`Clerk::user`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let page = clerk.user("user_123").organization_invitations().list().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct User {
     clerk: Clerk,
@@ -114,6 +135,14 @@ impl User {
 }
 
 /// The invitations of one organization. Made by [`Organization::invitations`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let invitations = clerk.organization("org_123").invitations();
+/// let inv = invitations.create("ada@example.com", "org:member").await?;
+/// let same = invitations.get(&inv.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct OrganizationInvitations {
     pub(crate) clerk: Clerk,
@@ -121,12 +150,24 @@ pub struct OrganizationInvitations {
 }
 
 /// Organization invitations of the whole instance. Made by [`Clerk::organization_invitations`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let everywhere = clerk.organization_invitations().list().status("pending").await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct InstanceOrganizationInvitations {
     pub(crate) clerk: Clerk,
 }
 
 /// The organization invitations of one user. Made by [`User::organization_invitations`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let mine = clerk.user("user_123").organization_invitations().list().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct UserOrganizationInvitations {
     pub(crate) clerk: Clerk,

@@ -7,6 +7,12 @@
 use std::time::Duration;
 
 /// A budget of `requests` per `window`.
+///
+/// ```
+/// use clerk_invitations::limits;
+/// let hourly = limits::CREATE_INVITATION;
+/// println!("{} requests per {:?}", hourly.requests, hourly.window);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RateLimit {
     /// Requests allowed in one window.

@@ -25,6 +25,34 @@ pub(crate) fn now_ms() -> i64 {
 /// invitation's `created_at` is compared with a local time.
 pub(crate) const CLOCK_SKEW_MS: i64 = 60_000;
 
+/// The timestamps of an answer as [`std::time::SystemTime`]s (the fields hold Unix
+/// milliseconds).
+macro_rules! times {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            /// `created_at` as a `SystemTime`.
+            pub fn created_at_time(&self) -> std::time::SystemTime {
+                timestamp(self.created_at)
+            }
+
+            /// `updated_at` as a `SystemTime`.
+            pub fn updated_at_time(&self) -> std::time::SystemTime {
+                timestamp(self.updated_at)
+            }
+
+            /// `expires_at` as a `SystemTime`, when the invitation expires.
+            pub fn expires_at_time(&self) -> Option<std::time::SystemTime> {
+                self.expires_at.map(timestamp)
+            }
+        }
+    )*};
+}
+times!(
+    Invitation,
+    OrganizationInvitation,
+    OrganizationInvitationWithPublicOrganizationData
+);
+
 /// A millisecond Unix timestamp as a [`std::time::SystemTime`].
 ///
 /// ```
@@ -47,6 +75,19 @@ pub fn timestamp(ms: i64) -> std::time::SystemTime {
 /// Decoded by looking at the first token, without buffering the body first (an untagged enum
 /// would decode everything twice). The facade turns it into a [`Page`](crate::Page); it
 /// appears directly only through [`raw`](crate::raw).
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::models::InvitationList;
+/// let body = clerk.raw().list_invitations().paginated(true).send().await.map_err(|e| e.to_string());
+/// if let Ok(body) = body {
+///     match body.into_inner() {
+///         InvitationList::Page(p) => println!("{} of {}", p.data.len(), p.total_count),
+///         InvitationList::Array(items) => println!("{}", items.len()),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(untagged)]
 pub enum InvitationList {

@@ -10,6 +10,16 @@ use std::future::Future;
 pub const DEFAULT_STREAM_PAGE_SIZE: u32 = 500;
 
 /// One page of a list: the items and the number of items matching the filters.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let page = clerk.invitations().list().limit(100).await?;
+/// println!("{} of {:?} from offset {}", page.data.len(), page.total_count, page.offset);
+/// for invitation in page {
+///     println!("{}", invitation.email_address);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Page<T> {

@@ -200,7 +200,7 @@ pub(crate) fn delete<T: Send + 'static>(
             let deleted_id = deleted_id.clone();
             Box::pin(async move {
                 Ok(Some(Response::new(
-                    crate::Deleted::already_gone(&deleted_id),
+                    crate::Deleted::gone(&deleted_id),
                     404,
                     http::HeaderMap::new(),
                 )))

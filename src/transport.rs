@@ -113,6 +113,14 @@ impl ClientHooks<HookContext> for generated::Client {
 }
 
 /// A typed value with the HTTP status and headers of the response that carried it.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// let response = clerk.invitations().list().send_with_http_info().await?;
+/// println!("HTTP {}, trace {:?}", response.status(), response.trace_id());
+/// let page = response.into_value();
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Response<T> {
     value: T,

@@ -34,10 +34,22 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         names.push(n);
     }
 
+    let example_doc = op
+        .example
+        .as_deref()
+        .map(|e| {
+            let mut s = String::from("///\n/// ```no_run\n/// # #![allow(deprecated)]\n/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {\n");
+            for line in e.trim_end().lines() {
+                s.push_str(&format!("/// {line}\n"));
+            }
+            s.push_str("/// # Ok(()) }\n/// ```\n");
+            s
+        })
+        .unwrap_or_default();
     // Item type of an array body.
     if let Body::Array { item, fields, .. } = &op.body {
         let doc = format!(
-            "/// One item of [`{b}`]: the fields of each element of the `{} {}` body.\n",
+            "/// One item of [`{b}`]: the fields of each element of the `{} {}` body.\n{example_doc}",
             op.method, op.path
         );
         body_struct(item, fields, true, &doc, out);
@@ -58,7 +70,7 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
     write!(
         out,
         "/// `{} {}`. Made by [`{}::{}`](crate::{}::{}); send it with `.send()`, \
-         `.send_with_http_info()` or `.await`.\n#[derive(Clone, Debug)]\n#[must_use = \"a request does nothing until it is sent or awaited\"]\npub struct {b} {{\n    clerk: crate::Clerk,\n    opts: crate::request::RequestOptions,\n",
+         `.send_with_http_info()` or `.await`.\n{example_doc}#[derive(Clone, Debug)]\n#[must_use = \"a request does nothing until it is sent or awaited\"]\npub struct {b} {{\n    clerk: crate::Clerk,\n    opts: crate::request::RequestOptions,\n",
         op.method, op.path, op.handle, op.fn_name, op.handle, op.fn_name
     )
     .ok();

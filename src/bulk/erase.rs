@@ -41,6 +41,21 @@ use std::time::Instant;
 const MAX_LINE: usize = 64 * 1024;
 
 /// What became of one address.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: ErasureSummary = Erase::new(&clerk)
+///     .dry_run(true)
+///     .run(["ada@example.com"], |e: &Erasure| {
+///         if let ErasureKind::WouldErase { ids } = &e.kind {
+///             println!("{} would lose {ids:?}", e.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} invitations would be deleted", summary.would_delete);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Erasure {
@@ -52,6 +67,21 @@ pub struct Erasure {
 }
 
 /// The outcomes of an erasure run, one per distinct address.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: ErasureSummary = Erase::new(&clerk)
+///     .dry_run(true)
+///     .run(["ada@example.com"], |e: &Erasure| {
+///         if let ErasureKind::WouldErase { ids } = &e.kind {
+///             println!("{} would lose {ids:?}", e.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} invitations would be deleted", summary.would_delete);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -82,6 +112,21 @@ pub enum ErasureKind {
 }
 
 /// Counts for a finished erasure run.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: ErasureSummary = Erase::new(&clerk)
+///     .dry_run(true)
+///     .run(["ada@example.com"], |e: &Erasure| {
+///         if let ErasureKind::WouldErase { ids } = &e.kind {
+///             println!("{} would lose {ids:?}", e.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} invitations would be deleted", summary.would_delete);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ErasureSummary {
@@ -106,6 +151,21 @@ pub struct ErasureSummary {
 }
 
 /// An erasure run. Made by [`Erase::new`]; started with [`run`](Erase::run).
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: ErasureSummary = Erase::new(&clerk)
+///     .dry_run(true)
+///     .run(["ada@example.com"], |e: &Erasure| {
+///         if let ErasureKind::WouldErase { ids } = &e.kind {
+///             println!("{} would lose {ids:?}", e.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} invitations would be deleted", summary.would_delete);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Erase {

@@ -60,6 +60,15 @@ mod run;
 use run::Run;
 
 /// The rate limits a run schedules within.
+///
+/// ```
+/// use clerk_invitations::bulk::BulkLimits;
+/// let limits = BulkLimits::application();
+/// println!("at most {:.2} invitations per second", limits.max_rate());
+/// // Against an emulator whose clock runs an hour per second:
+/// let fast = BulkLimits::application().time_scale(3600.0);
+/// assert!(fast.max_rate() > limits.max_rate());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[must_use]
 pub struct BulkLimits {
@@ -137,6 +146,17 @@ enum Target {
 
 /// A bulk invitation run. Made by [`BulkInvite::application`] or
 /// [`BulkInvite::organization`]; started with [`run`](BulkInvite::run).
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary = BulkInvite::organization(&clerk, "org_123", "org:member")
+///     .inviter_user_id("user_admin")
+///     .journal("org-invites.journal")
+///     .run(["ada@example.com", "grace@example.com"], |o| println!("{}: {}", o.email, o.kind.name()))
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct BulkInvite {

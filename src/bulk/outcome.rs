@@ -3,6 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// What became of one address.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: Summary = BulkInvite::application(&clerk)
+///     .run(["ada@example.com"], |o: &Outcome| match &o.kind {
+///         OutcomeKind::Invited { id } => println!("{} -> {id}", o.email),
+///         other => println!("{}: {}", o.email, other.name()),
+///     })
+///     .await?;
+/// println!("{} invited, {} failed", summary.invited, summary.failed);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Outcome {
@@ -14,6 +27,19 @@ pub struct Outcome {
 }
 
 /// The outcomes a run reports, one per distinct address.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: Summary = BulkInvite::application(&clerk)
+///     .run(["ada@example.com"], |o: &Outcome| match &o.kind {
+///         OutcomeKind::Invited { id } => println!("{} -> {id}", o.email),
+///         other => println!("{}: {}", o.email, other.name()),
+///     })
+///     .await?;
+/// println!("{} invited, {} failed", summary.invited, summary.failed);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -74,6 +100,19 @@ impl OutcomeKind {
 }
 
 /// Counts for a finished run.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::*;
+/// let summary: Summary = BulkInvite::application(&clerk)
+///     .run(["ada@example.com"], |o: &Outcome| match &o.kind {
+///         OutcomeKind::Invited { id } => println!("{} -> {id}", o.email),
+///         other => println!("{}: {}", o.email, other.name()),
+///     })
+///     .await?;
+/// println!("{} invited, {} failed", summary.invited, summary.failed);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Summary {

@@ -20,6 +20,16 @@ use std::time::Duration;
 /// ```
 ///
 /// [`Emulator::inject`]: super::Emulator::inject
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::emulator::{Emulator, Fault};
+/// let emu = Emulator::start().await?;
+/// emu.inject(Fault::status(503).on("GET", "/invitations").times(2));
+/// let page = emu.client()?.invitations().list().await?; // retried past both 503s
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Fault {

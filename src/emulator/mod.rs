@@ -38,6 +38,18 @@ pub use state::{StoredInvitation, StoredOrganizationInvitation};
 
 /// One request and the answer the emulator gave, kept when
 /// [`EmulatorBuilder::record_exchanges`] is on.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::emulator::{Emulator, Fault};
+/// let emu = Emulator::builder().record_exchanges(true).start().await?;
+/// emu.client()?.invitations().list().await?;
+/// for x in emu.exchanges() {
+///     println!("{} {} -> {}", x.method, x.path, x.status);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Exchange {
@@ -59,6 +71,18 @@ pub struct Exchange {
 pub const DEFAULT_EMULATOR_KEY: &str = "sk_test_emulator";
 
 /// A running emulator bound to `127.0.0.1`. Stops when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::emulator::{Emulator, Fault};
+/// let emu = Emulator::start().await?;
+/// let clerk = emu.client()?;
+/// let inv = clerk.invitations().create("ada@example.com").await?;
+/// emu.accept_invitation(&inv.id)?;
+/// assert_eq!(emu.invitations()[0].status, "accepted");
+/// # Ok(()) }
+/// ```
 pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
@@ -74,6 +98,15 @@ impl std::fmt::Debug for Emulator {
 }
 
 /// Settings of an [`Emulator`], made by [`Emulator::builder`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::emulator::{Emulator, Fault};
+/// let emu = Emulator::builder().time_scale(3600.0).rate_limits(true).start().await?;
+/// emu.seed_organization("org_1", "Acme", "acme", Some(5));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct EmulatorBuilder {

@@ -9,6 +9,18 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 pub(crate) const DEFAULT_EXPIRY_DAYS: i64 = 30;
 
 /// An application invitation as the emulator stores it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::emulator::{Emulator, Fault};
+/// let emu = Emulator::start().await?;
+/// emu.seed_invitation("ada@example.com");
+/// for stored in emu.invitations() {
+///     println!("{} {} {}", stored.id, stored.email_address, stored.status);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoredInvitation {
@@ -31,6 +43,18 @@ pub struct StoredInvitation {
 }
 
 /// An organization invitation as the emulator stores it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> clerk_invitations::Result<()> {
+/// use clerk_invitations::emulator::{Emulator, Fault};
+/// let emu = Emulator::start().await?;
+/// emu.seed_invitation("ada@example.com");
+/// for stored in emu.invitations() {
+///     println!("{} {} {}", stored.id, stored.email_address, stored.status);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoredOrganizationInvitation {
