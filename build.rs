@@ -66,6 +66,7 @@ fn run() -> Result<(), String> {
     tolerance::make_responses_tolerant(&mut doc, &mut enums)?;
     let replaced = [("InvitationList", "crate::models::InvitationList")];
     let facade_code = facade::generate(&facade_doc, &mut enums, &replaced)?;
+    tolerance::open_request_enums(&mut doc, &mut enums);
 
     let version = doc
         .pointer("/info/version")

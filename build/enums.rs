@@ -68,13 +68,38 @@ pub fn values_of(enums: &[OpenEnum], name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A variant name for a value: its words in Pascal case; a leading `-` or `+` (a sort order)
+/// becomes a `Desc` or `Asc` suffix, so that `created_at`, `-created_at` and `+created_at`
+/// stay distinct.
 pub fn variant_name(value: &str) -> String {
-    let p = pascal(value);
-    if p.is_empty() || p.starts_with(|c: char| c.is_ascii_digit()) {
+    let (core, suffix) = match value.as_bytes().first() {
+        Some(b'-') => (&value[1..], "Desc"),
+        Some(b'+') => (&value[1..], "Asc"),
+        _ => (value, ""),
+    };
+    let p = pascal(core);
+    let p = if p.is_empty() || p.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V{p}")
     } else {
         p
+    };
+    format!("{p}{suffix}")
+}
+
+/// Variant names for all values, made unique (a value whose name is taken gets a number).
+fn variant_names(values: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for v in values {
+        let base = variant_name(v);
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) || name == "Unknown" {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        names.push(name);
     }
+    names
 }
 
 pub fn open_enum_code(e: &OpenEnum) -> String {
@@ -83,9 +108,8 @@ pub fn open_enum_code(e: &OpenEnum) -> String {
     let mut as_str = String::new();
     let mut from_str = String::new();
     let mut known = String::new();
-    for v in &e.values {
+    for (v, var) in e.values.iter().zip(variant_names(&e.values)) {
         write!(known, "{v:?}, ").ok();
-        let var = variant_name(v);
         writeln!(variants, "    /// `{v}`\n    {var},").ok();
         writeln!(as_str, "            Self::{var} => {v:?},").ok();
         writeln!(from_str, "            {v:?} => Self::{var},").ok();
@@ -141,6 +165,12 @@ impl ::std::convert::From<&str> for {name} {{
         match s {{
 {from_str}            other => Self::Unknown(other.to_string()),
         }}
+    }}
+}}
+
+impl ::std::convert::From<::std::string::String> for {name} {{
+    fn from(s: ::std::string::String) -> Self {{
+        Self::from(s.as_str())
     }}
 }}
 

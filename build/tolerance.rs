@@ -253,3 +253,85 @@ fn tolerate(
         }
     }
 }
+
+/// Request-side string enums (parameters and bodies) become references to the open enums the
+/// facade registered, so that the low-level client takes the same types and the generator
+/// never has to name variants itself.
+pub fn open_request_enums(doc: &mut Value, enums: &mut Vec<OpenEnum>) {
+    let mut hoisted: BTreeMap<String, Value> = BTreeMap::new();
+    for op in operations_mut(doc) {
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("Request")
+            .to_string();
+        if let Some(Value::Array(params)) = op.get_mut("parameters") {
+            for p in params {
+                let name = p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if let Some(schema) = p.get_mut("schema") {
+                    open_enums_in(
+                        schema,
+                        &format!("{id}{}", pascal(&name)),
+                        enums,
+                        &mut hoisted,
+                    );
+                }
+            }
+        }
+        if let Some(schema) = op
+            .get_mut("requestBody")
+            .and_then(|b| b.pointer_mut("/content/application~1json/schema"))
+        {
+            open_enums_in(schema, &format!("{id}Body"), enums, &mut hoisted);
+        }
+    }
+    if let Some(section) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in hoisted {
+            section.entry(name).or_insert(schema);
+        }
+    }
+}
+
+fn open_enums_in(
+    schema: &mut Value,
+    owner: &str,
+    enums: &mut Vec<OpenEnum>,
+    hoisted: &mut BTreeMap<String, Value>,
+) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    let values: Option<Vec<String>> = obj.get("enum").and_then(Value::as_array).map(|v| {
+        v.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    });
+    let is_string = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t == "string");
+    if let Some(values) = values.filter(|v| is_string && !v.is_empty()) {
+        let name = enums::register(enums, schema, owner, values.clone());
+        hoisted
+            .entry(name.clone())
+            .or_insert_with(|| json!({"type": "string", "enum": values}));
+        *schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        return;
+    }
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for (k, p) in props.iter_mut() {
+            open_enums_in(p, &format!("{owner}{}", pascal(k)), enums, hoisted);
+        }
+    }
+    if let Some(items) = obj.get_mut("items") {
+        open_enums_in(items, owner, enums, hoisted);
+    }
+}

@@ -160,7 +160,7 @@ async fn bulk_is_all_or_nothing() {
 
 #[tokio::test]
 async fn pagination_filters_and_streams() {
-    let (_emu, clerk) = setup().await;
+    let (emu, clerk) = setup().await;
     for i in 0..25 {
         clerk
             .invitations()
@@ -202,18 +202,29 @@ async fn pagination_filters_and_streams() {
     assert_eq!(all.len(), 25);
     let q = clerk.invitations().list().query("p1").await.unwrap();
     assert_eq!(q.total_count, Some(10));
-    let bad = clerk
+    // The facade refuses an order the spec does not list before sending ...
+    let sent = emu.request_count();
+    let refused = clerk
         .invitations()
         .list()
         .order_by("nonsense")
         .await
         .unwrap_err();
-    assert_eq!(
-        bad.code(),
-        Some(clerk_invitations::ErrorCode::from(
-            "form_param_value_invalid"
-        ))
+    assert!(refused.is_invalid_input(), "{refused}");
+    assert!(
+        refused.to_string().contains("-created_at"),
+        "names the allowed orders: {refused}"
     );
+    assert_eq!(emu.request_count(), sent, "nothing was sent");
+    // ... and the emulator refuses it as the service does, when the raw client sends it.
+    let bad = clerk
+        .raw()
+        .list_invitations()
+        .order_by("nonsense")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status().map(|s| s.as_u16()), Some(422));
 }
 
 #[tokio::test]
