@@ -79,7 +79,7 @@ pub struct BulkLimits {
     /// All requests of the key.
     pub global: RateLimit,
     /// How much faster than real time the service's windows pass (1 for the real service;
-    /// the emulator's [`time_scale`](crate::emulator::EmulatorBuilder::time_scale) when
+    /// the emulator's `time_scale` (feature `emulator`) when
     /// testing).
     pub time_scale: f64,
     /// Extra real time kept between the first and the last request a window allows, for

@@ -4,8 +4,8 @@
 //! the built-in emulator in-process and says so.
 //!
 //! ```sh
-//! cargo run --example quickstart --features emulator
-//! CLERK_SECRET_KEY=sk_test_… QUICKSTART_ORG_ID=org_… cargo run --example quickstart --features emulator
+//! cargo run -p quickstart
+//! CLERK_SECRET_KEY=sk_test_… QUICKSTART_ORG_ID=org_… cargo run -p quickstart
 //! ```
 
 use clerk_invitations::emulator::Emulator;
