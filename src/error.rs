@@ -31,6 +31,11 @@ pub enum ErrorKind {
     InvalidInput,
     /// The client is misconfigured (missing or empty secret key, bad base URL, ...).
     Configuration,
+    /// A create's answer was lost and what it did cannot be established with certainty: the
+    /// service may hold the invitation. [`Error::candidates`] names the invitations found that
+    /// could be it (none when the service's lists do not show it yet). Look again later
+    /// rather than create again.
+    OutcomeUnknown,
 }
 
 impl fmt::Display for ErrorKind {
@@ -42,6 +47,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Decode => "undecodable response",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Configuration => "configuration error",
+            ErrorKind::OutcomeUnknown => "outcome unknown",
         })
     }
 }
@@ -116,6 +122,7 @@ struct Inner {
     retry_after: Option<Duration>,
     body_excerpt: Option<String>,
     attempts: u32,
+    candidates: Vec<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -131,6 +138,7 @@ impl Error {
                 retry_after: None,
                 body_excerpt: None,
                 attempts: 0,
+                candidates: Vec::new(),
                 source: None,
             }),
         }
@@ -175,6 +183,13 @@ impl Error {
     pub(crate) fn with_body_excerpt(mut self, excerpt: Option<String>) -> Self {
         self.inner.body_excerpt = excerpt;
         self
+    }
+
+    /// An [`ErrorKind::OutcomeUnknown`] error naming the invitations that could be the one.
+    pub(crate) fn outcome_unknown(message: impl Into<String>, candidates: Vec<String>) -> Self {
+        let mut e = Self::new(ErrorKind::OutcomeUnknown, message);
+        e.inner.candidates = candidates;
+        e
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
@@ -319,6 +334,17 @@ impl Error {
     /// A `duplicate_record` error: an invitation for the address already exists.
     pub fn is_duplicate(&self) -> bool {
         self.has_code("duplicate_record")
+    }
+
+    /// The ids of the invitations that could be the one an [`ErrorKind::OutcomeUnknown`]
+    /// create made (empty for other errors).
+    pub fn candidates(&self) -> &[String] {
+        &self.inner.candidates
+    }
+
+    /// Whether a create's outcome could not be established: see [`ErrorKind::OutcomeUnknown`].
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.inner.kind == ErrorKind::OutcomeUnknown
     }
 
     /// A timeout.

@@ -5,6 +5,7 @@
 
 pub mod bulk;
 mod client;
+mod created;
 mod deleted;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
@@ -52,6 +53,7 @@ pub use client::{
     API_URL_ENV, API_VERSION, Clerk, ClerkBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, SECRET_KEY_ENV,
 };
+pub use created::Created;
 pub use deleted::Deleted;
 pub use error::{ApiError, Error, ErrorCode, ErrorKind, Result};
 pub use handles::{

@@ -42,7 +42,12 @@ pub struct RetryPolicy {
     base_backoff: Duration,
     max_backoff: Duration,
     deadline: Option<Duration>,
+    max_rate_limited: u32,
 }
+
+/// The longest `Retry-After` honoured when the policy has no deadline: a longer one comes back
+/// to the caller at once.
+const MAX_HINTED_WAIT: Duration = Duration::from_secs(3600);
 
 impl Default for RetryPolicy {
     /// 4 attempts, backoff from 200 ms up to 10 s with full jitter, 60 s overall.
@@ -52,6 +57,7 @@ impl Default for RetryPolicy {
             base_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
             deadline: Some(Duration::from_secs(60)),
+            max_rate_limited: 5,
         }
     }
 }
@@ -86,6 +92,27 @@ impl RetryPolicy {
     pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// At most this many `429` answers in a row (at least 1; default 5): past it the `429`
+    /// comes back to the caller even when attempts remain, so a service that keeps refusing
+    /// cannot hold a call forever.
+    pub fn max_rate_limited(mut self, n: u32) -> Self {
+        self.max_rate_limited = n.max(1);
+        self
+    }
+
+    /// The wait before retrying after a `429`: its `Retry-After`, never less than the base
+    /// backoff (a `Retry-After: 0`, or none, never means "at once"): without a hint, the
+    /// backoff of retry `retry`. `None` when the hint is longer than the deadline allows (or,
+    /// without a deadline, an hour).
+    pub(crate) fn rate_limited_wait(&self, hint: Option<Duration>, retry: u32) -> Option<Duration> {
+        let wait = match hint.filter(|d| !d.is_zero()) {
+            Some(hint) => hint,
+            None => self.backoff_for(retry),
+        }
+        .max(self.base_backoff);
+        (wait <= self.deadline.unwrap_or(MAX_HINTED_WAIT)).then_some(wait)
     }
 
     /// Attempts in all.
@@ -135,10 +162,23 @@ fn classify(e: &Error) -> Outcome {
 /// A boxed future, for the operation-specific look-ups.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Why an earlier attempt's effect is looked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// An ambiguous failure: sending again is being considered.
+    Ambiguous,
+    /// A success whose body could not be read: the attempt took effect.
+    Executed,
+    /// A retry met the effect of an earlier attempt (`duplicate_record`, ...).
+    Met,
+}
+
 /// Finds the result of an earlier attempt that may have taken effect: `Ok(None)` when the
-/// look-up worked and found nothing, `Err` when the look-up itself failed.
+/// look-up worked and found nothing, `Err` when the look-up itself failed (an
+/// [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) error is returned to the caller as it
+/// is).
 pub(crate) type Settle<'a, T> =
-    Box<dyn Fn() -> BoxFuture<'a, Result<Option<Response<T>>>> + Send + Sync + 'a>;
+    Box<dyn Fn(Why) -> BoxFuture<'a, Result<Option<Response<T>>>> + Send + Sync + 'a>;
 
 /// How an operation behaves under retries.
 pub(crate) struct Operation<'a, T> {
@@ -216,6 +256,7 @@ where
 {
     let mut ambiguous = false;
     let mut n = 0;
+    let mut rate_limited = 0;
     loop {
         n += 1;
         span.record("attempt", n);
@@ -225,8 +266,9 @@ where
         };
         if ambiguous && (op.settled_by)(&e) {
             // The retry met the effect of an earlier attempt.
-            return match settle(op).await {
+            return match settle(op, Why::Met).await {
                 Ok(Some(found)) => Ok(found),
+                Err(unknown) if unknown.is_outcome_unknown() => Err(unknown),
                 _ => Err(e),
             };
         }
@@ -235,12 +277,16 @@ where
         match outcome {
             Outcome::Final => return Err(e),
             Outcome::NotExecuted => {}
-            Outcome::ExecutedUnreadable => {
-                return match settle(op).await {
+            // A create that took effect: its result is looked up, never sent again.
+            Outcome::ExecutedUnreadable if !op.idempotent => {
+                return match settle(op, Why::Executed).await {
                     Ok(Some(found)) => Ok(found),
+                    Err(unknown) if unknown.is_outcome_unknown() => Err(unknown),
                     _ => Err(e),
                 };
             }
+            // A read or a revoke: its answer is the error; only creates are looked up.
+            Outcome::ExecutedUnreadable => return Err(e),
             Outcome::Ambiguous => {
                 ambiguous = true;
                 if op.idempotent {
@@ -252,10 +298,11 @@ where
                         return Err(e);
                     }
                 } else if op.settle.is_some() {
-                    match settle(op).await {
+                    match settle(op, Why::Ambiguous).await {
                         Ok(Some(found)) => return Ok(found),
                         // Known not to have taken effect: sending again is safe.
                         Ok(None) => {}
+                        Err(unknown) if unknown.is_outcome_unknown() => return Err(unknown),
                         // Unknown: sending again could make a second one.
                         Err(_) => return Err(e),
                     }
@@ -267,9 +314,18 @@ where
         if n >= policy.max_attempts {
             return Err(e);
         }
-        let wait = match e.retry_after() {
-            Some(after) if e.status() == Some(429) => after,
-            _ => policy.backoff_for(n),
+        let wait = if e.status() == Some(429) {
+            rate_limited += 1;
+            if rate_limited >= policy.max_rate_limited {
+                return Err(e);
+            }
+            match policy.rate_limited_wait(e.retry_after(), n) {
+                Some(wait) => wait,
+                None => return Err(e),
+            }
+        } else {
+            rate_limited = 0;
+            policy.backoff_for(n)
         };
         if let Some(deadline) = policy.deadline
             && started.elapsed() + wait > deadline
@@ -285,11 +341,11 @@ where
     }
 }
 
-async fn settle<T>(op: &Operation<'_, T>) -> Result<Option<Response<T>>> {
+async fn settle<T>(op: &Operation<'_, T>, why: Why) -> Result<Option<Response<T>>> {
     let Some(settle) = op.settle.as_ref() else {
         return Ok(None);
     };
-    let found = settle().await;
+    let found = settle(why).await;
     tracing::debug!(
         found = matches!(found, Ok(Some(_))),
         lookup_failed = found.is_err(),
@@ -332,6 +388,41 @@ mod tests {
             Outcome::ExecutedUnreadable
         );
         assert_eq!(classify(&Error::invalid_input("i")), Outcome::Final);
+    }
+
+    #[test]
+    fn a_rate_limited_wait_has_a_floor_and_a_ceiling() {
+        let p = RetryPolicy::default().backoff(Duration::from_millis(200), Duration::from_secs(10));
+        // `Retry-After: 0` or none: never at once.
+        for hint in [None, Some(Duration::ZERO)] {
+            for retry in 1..6 {
+                let w = p.rate_limited_wait(hint, retry).unwrap();
+                assert!(w >= Duration::from_millis(200), "{hint:?}: {w:?}");
+            }
+        }
+        assert_eq!(
+            p.rate_limited_wait(Some(Duration::from_secs(3)), 1),
+            Some(Duration::from_secs(3))
+        );
+        // Past the deadline (60 s by default): not waited.
+        assert_eq!(
+            p.rate_limited_wait(Some(Duration::from_secs(3600)), 1),
+            None
+        );
+        let patient = p.clone().deadline(None);
+        assert!(
+            patient
+                .rate_limited_wait(Some(Duration::from_secs(600)), 1)
+                .is_some()
+        );
+        assert_eq!(
+            patient.rate_limited_wait(Some(Duration::from_secs(86_400)), 1),
+            None
+        );
+        assert_eq!(
+            RetryPolicy::default().max_rate_limited(0).max_rate_limited,
+            1
+        );
     }
 
     #[test]

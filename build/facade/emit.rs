@@ -65,6 +65,9 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
             "crate::Page<crate::generated::types::Invitation>".into()
         }
         None if op.retry == "delete" => format!("crate::Deleted<{}>", op.response),
+        None if op.retry == "organization-create" && matches!(op.body, Body::Object(_)) => {
+            format!("crate::Created<{}>", op.response)
+        }
         None => op.response.clone(),
     };
     write!(
@@ -243,14 +246,32 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         }
         "create-settled-by-lookup" => {
             email_of(&op.retry)?;
+            let has = |name: &str| body_fields.iter().any(|f| f.wire == name);
+            let asked = |v: &str| {
+                format!(
+                    "crate::settle::Asked {{ email: {v}.email_address.clone(), public_metadata: {}, ignore_existing: {} }}",
+                    if has("public_metadata") {
+                        format!("{v}.public_metadata.clone()")
+                    } else {
+                        "None".into()
+                    },
+                    if has("ignore_existing") {
+                        format!("{v}.ignore_existing.unwrap_or(false)")
+                    } else {
+                        "false".into()
+                    },
+                )
+            };
             match &op.body {
                 Body::Array { .. } => format!(
-                    "crate::settle::create_invitations(&self.clerk, {:?}, self.items.iter().map(|i| i.email_address.clone()).collect())",
-                    op.snake
+                    "crate::settle::create_invitations(&self.clerk, {:?}, self.items.iter().map(|i| {}).collect()).await?",
+                    op.snake,
+                    asked("i")
                 ),
                 _ => format!(
-                    "crate::settle::create_invitation(&self.clerk, {:?}, self.body.email_address.clone())",
-                    op.snake
+                    "crate::settle::create_invitation(&self.clerk, {:?}, {}).await?",
+                    op.snake,
+                    asked("self.body")
                 ),
             }
         }
@@ -286,7 +307,34 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         }
         other => return Err(format!("operation {}: unknown retry class {other}", op.id)),
     };
+    let org_create = op.retry == "organization-create" && matches!(op.body, Body::Object(_));
+    if org_create {
+        for name in ["email_address", "role"] {
+            if !body_fields.iter().any(|f| f.wire == name && f.required) {
+                return Err(format!(
+                    "operation {}: `retry: organization-create` needs a required body property `{name}`",
+                    op.id
+                ));
+            }
+        }
+        has_path("organization_id")?;
+    }
     let execute = match op.path_args.last() {
+        _ if org_create => {
+            let meta = |name: &str| {
+                if body_fields.iter().any(|f| f.wire == name) {
+                    format!("self.body.{name}.clone()")
+                } else {
+                    "None".into()
+                }
+            };
+            format!(
+                "let started = crate::settle::Started::now();\n        let asked = crate::settle::OrgAsked {{ organization_id: self.organization_id.clone(), email: self.body.email_address.clone(), role: self.body.role.clone(), public_metadata: {}, private_metadata: {} }};\n        let result = crate::request::execute_wire::<{}>(&self.clerk, &self.opts, op, &wire).await;\n        let response = crate::settle::organization_created(&self.clerk, result, started, &asked).await?;",
+                meta("public_metadata"),
+                meta("private_metadata"),
+                op.response
+            )
+        }
         Some(id) if op.retry == "delete" => format!(
             "let response: crate::Response<{ret}> = crate::request::execute_wire_deletion(&self.clerk, &self.opts, op, &wire, &self.{}).await?;",
             id.ident

@@ -294,6 +294,7 @@ impl BulkInvite {
             journal: None,
             summary: Summary::default(),
             groups: VecDeque::new(),
+            rate_limited_in_a_row: 0,
             invite: self,
         };
         let mut replay = journal::Replay::default();

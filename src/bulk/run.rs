@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// 429 answers in a row after which a run stops (and can be resumed from its journal).
+const MAX_RATE_LIMITED_IN_A_ROW: u32 = 10;
+
 pub(super) struct Run {
     pub(super) invite: BulkInvite,
     pub(super) started_ms: i64,
@@ -14,6 +17,8 @@ pub(super) struct Run {
     /// Groups of addresses still to send; a group that failed because of some of its
     /// addresses comes back smaller.
     pub(super) groups: VecDeque<Vec<String>>,
+    /// 429 answers since the last answer that was not one.
+    pub(super) rate_limited_in_a_row: u32,
 }
 
 /// Which budgets a request draws on: the key's global one, and the endpoint's if any.
@@ -134,6 +139,7 @@ impl Run {
         };
         match verdict {
             Verdict::Outcomes(outcomes, rest) => {
+                self.rate_limited_in_a_row = 0;
                 self.report(&outcomes, on_outcome)?;
                 if !rest.is_empty() {
                     self.groups.push_front(rest);
@@ -145,9 +151,23 @@ impl Run {
                 self.groups.push_front(right);
                 self.groups.push_front(left);
             }
-            Verdict::Wait(wait) => {
+            Verdict::Wait(hint) => {
                 self.summary.rate_limited += 1;
-                let until = Instant::now() + wait;
+                self.rate_limited_in_a_row += 1;
+                if self.rate_limited_in_a_row > MAX_RATE_LIMITED_IN_A_ROW {
+                    return Err(Error::new(
+                        ErrorKind::Api,
+                        format!(
+                            "the service answered {MAX_RATE_LIMITED_IN_A_ROW} requests in a row with 429 (too many requests); stopping: resume later with the same journal"
+                        ),
+                    )
+                    .with_status(429));
+                }
+                // A floor that doubles with each 429 in a row (1 s, 2 s, 4 s ... up to a
+                // minute), whatever the hint says: a `Retry-After: 0` never means at once.
+                let floor = Duration::from_secs(1 << (self.rate_limited_in_a_row - 1).min(6))
+                    .min(Duration::from_secs(60));
+                let until = Instant::now() + hint.max(floor);
                 self.global.block_until(until);
                 if let Some(b) = self.endpoint(draw) {
                     b.block_until(until);
@@ -237,7 +257,9 @@ impl Run {
                 req = req.inviter_user_id(u.clone());
             }
             with_options!(req, inv);
-            req.with_retry(Self::policy()).await.map(|i| vec![i])
+            req.with_retry(Self::policy())
+                .await
+                .map(|c| vec![c.into_inner()])
         };
         match result {
             Ok(items) => {
@@ -404,7 +426,8 @@ fn one(group: &[String], kind: OutcomeKind) -> Verdict {
 
 fn common_verdict(group: &[String], e: Error) -> Verdict {
     if e.is_rate_limited() {
-        return Verdict::Wait(e.retry_after().unwrap_or(Duration::from_secs(1)));
+        // The engine's own floor for a hint of 0 or none; it grows with each 429 in a row.
+        return Verdict::Wait(e.retry_after().unwrap_or(Duration::ZERO));
     }
     let code = e.code();
     if e.status() == Some(422)

@@ -45,14 +45,41 @@ impl Budget {
         }
     }
 
-    /// No send before `until` (after a 429).
+    /// No send before `until` (after a 429). Only ever delays: a hint that frees the budget
+    /// sooner than its own log does (a `Retry-After: 0`) changes nothing.
     pub(crate) fn block_until(&mut self, until: Instant) {
+        if until <= self.ready_at(Instant::now()) {
+            return;
+        }
         // Pretend the budget was used up just so that it frees at `until`.
         let start = until.checked_sub(self.span).unwrap_or(until);
         self.sent.clear();
         for _ in 0..self.requests {
             self.sent.push_back(start);
         }
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_hint_never_frees_the_budget() {
+        let limit = RateLimit::new(2, Duration::from_secs(10));
+        let mut b = Budget::new(limit, 1.0, Some(Duration::ZERO));
+        let now = Instant::now();
+        b.record(now);
+        b.record(now);
+        let ready = b.ready_at(now);
+        assert!(ready >= now + Duration::from_secs(10));
+        b.block_until(now);
+        assert_eq!(b.ready_at(now), ready, "Retry-After: 0 erased nothing");
+        b.block_until(now + Duration::from_secs(30));
+        assert!(
+            b.ready_at(now) >= now + Duration::from_secs(30),
+            "a longer hint delays"
+        );
     }
 }
 

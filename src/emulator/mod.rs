@@ -307,6 +307,20 @@ impl Emulator {
         f.latency = Duration::ZERO;
     }
 
+    /// Lists (of application and organization invitations) leave out invitations created less
+    /// than `lag` ago, as a service whose lists lag behind its writes does (zero to stop).
+    /// Creates still see every invitation: a repeated create is refused as a duplicate.
+    pub fn set_list_lag(&self, lag: Duration) {
+        self.with_state(|s| s.list_lag_ms = i64::try_from(lag.as_millis()).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the emulator's clock `offset_ms` milliseconds ahead of this machine's (negative:
+    /// behind), as a service whose clock disagrees with the caller's: timestamps and the `Date`
+    /// header follow it.
+    pub fn set_clock_offset(&self, offset_ms: i64) {
+        self.with_state(|s| s.clock_offset_ms = offset_ms);
+    }
+
     /// Delays every request by `latency` before handling it (zero to stop).
     pub fn set_latency(&self, latency: Duration) {
         server::lock(&self.shared.faults).latency = latency;

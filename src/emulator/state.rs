@@ -106,6 +106,9 @@ pub(crate) struct Organization {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) clock_offset_ms: i64,
+    /// Lists leave out invitations created less than this long ago (ms): a service whose lists
+    /// lag behind its writes.
+    pub(crate) list_lag_ms: i64,
     /// The latest creation time handed out: creation times never decrease, so the stores are
     /// in `created_at` order.
     last_created: i64,
@@ -127,6 +130,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             clock_offset_ms: 0,
+            list_lag_ms: 0,
             last_created: 0,
             organizations_enabled: true,
             invitations: Vec::new(),
@@ -146,6 +150,11 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 impl State {
     pub(crate) fn now_ms(&self) -> i64 {
         crate::models::now_ms().saturating_add(self.clock_offset_ms)
+    }
+
+    /// Whether a list made now shows an invitation created at `created_at` (see `list_lag_ms`).
+    pub(crate) fn listed(&self, created_at: i64) -> bool {
+        self.list_lag_ms <= 0 || created_at <= self.now_ms().saturating_sub(self.list_lag_ms)
     }
 
     /// The creation time of a new invitation: now, but never before the previous one, even if

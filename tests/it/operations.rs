@@ -9,6 +9,15 @@ use serde_json::json;
 #[tokio::test]
 async fn create_invitation_sends_every_field() {
     let f = serve_json(200, invitation()).await;
+    // With `ignore_existing`, the address's invitations are listed before the create.
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [], "total_count": 0})),
+        )
+        .with_priority(1)
+        .mount(&f.server)
+        .await;
     let inv = f
         .clerk
         .invitations()
@@ -21,7 +30,14 @@ async fn create_invitation_sends_every_field() {
         .template_slug(TemplateSlug::WaitlistInvitation)
         .await
         .unwrap();
-    let req = f.only_request().await;
+    let reqs = f.server.received_requests().await.unwrap();
+    assert_eq!(
+        reqs.len(),
+        2,
+        "the look-up of existing invitations, then the create"
+    );
+    assert_eq!(reqs[0].method.as_str(), "GET");
+    let req = reqs[1].clone();
     assert_request(&req, "POST", "/v1/invitations");
     assert_eq!(req.headers.get("content-type").unwrap(), "application/json");
     assert_eq!(

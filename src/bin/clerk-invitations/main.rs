@@ -221,7 +221,8 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 req = req.inviter_user_id(u);
             }
             invite_opts!(req, opts);
-            out.org_invitation(&req.await?);
+            let created = req.await?;
+            out.org_invitation(&created);
         }
         OrgCommand::List {
             organization_id,

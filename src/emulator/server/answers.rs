@@ -60,6 +60,15 @@ pub(super) async fn guard(AxState(shared): App, request: Request, next: Next) ->
             HeaderValue::from_str(&trace_id()).unwrap_or(HeaderValue::from_static("0"))
         });
     response.headers_mut().insert("clerk-trace-id", trace);
+    // The service's clock, as its `Date` header says it (an offset clock shows here too).
+    let now = shared.state().now_ms();
+    if let Some(date) = std::time::UNIX_EPOCH
+        .checked_add(std::time::Duration::from_millis(now.max(0).unsigned_abs()))
+        .map(httpdate::fmt_http_date)
+        .and_then(|d| HeaderValue::from_str(&d).ok())
+    {
+        response.headers_mut().insert(header::DATE, date);
+    }
     response
 }
 

@@ -157,6 +157,7 @@ pub(super) async fn list_invitations(AxState(shared): App, RawQuery(raw): RawQue
             q.statuses.iter().any(|s| s == status)
         };
         status_ok
+            && s.listed(inv.created_at)
             && q.query.as_ref().is_none_or(|needle| {
                 inv.email_address.contains(needle.as_str()) || inv.id.to_lowercase() == *needle
             })

@@ -248,6 +248,7 @@ pub(super) fn org_list(
                 && q.query
                     .as_ref()
                     .is_none_or(|needle| inv.email_address.contains(needle.as_str()))
+                && s.listed(inv.created_at)
                 && filter(inv)
         })
         .collect();
