@@ -358,9 +358,12 @@ pub(crate) async fn organization_created(
     started: Started,
     asked: &OrgAsked,
 ) -> Result<Response<crate::Created<OrganizationInvitation>>> {
+    // Known to exist already: the service refused a second one.
+    let mut known_existing = false;
     let response = match result {
         Ok(r) => r,
         Err(e) if e.has_code(crate::ErrorCode::OrganizationInvitationNotUnique) => {
+            known_existing = true;
             let Ok(page) = clerk
                 .organization(asked.organization_id.clone())
                 .invitations()
@@ -383,7 +386,7 @@ pub(crate) async fn organization_created(
     };
     let horizon = started.horizon(response.headers());
     Ok(response.map(|inv| {
-        let existed = inv.created_at < horizon;
+        let existed = known_existing || inv.created_at < horizon;
         let role_applied = inv.role == asked.role;
         let metadata_applied = inv.public_metadata == object_or_empty(&asked.public_metadata)
             && inv.private_metadata == object_or_empty(&asked.private_metadata);

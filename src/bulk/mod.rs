@@ -295,6 +295,7 @@ impl BulkInvite {
             summary: Summary::default(),
             groups: VecDeque::new(),
             rate_limited_in_a_row: 0,
+            time_scale: limits.time_scale,
             invite: self,
         };
         let mut replay = journal::Replay::default();

@@ -19,6 +19,8 @@ pub(super) struct Run {
     pub(super) groups: VecDeque<Vec<String>>,
     /// 429 answers since the last answer that was not one.
     pub(super) rate_limited_in_a_row: u32,
+    /// How much faster than real time the limits' windows pass.
+    pub(super) time_scale: f64,
 }
 
 /// Which budgets a request draws on: the key's global one, and the endpoint's if any.
@@ -165,8 +167,10 @@ impl Run {
                 }
                 // A floor that doubles with each 429 in a row (1 s, 2 s, 4 s ... up to a
                 // minute), whatever the hint says: a `Retry-After: 0` never means at once.
+                // (On the run's clock: an emulator running faster shortens it too.)
                 let floor = Duration::from_secs(1 << (self.rate_limited_in_a_row - 1).min(6))
-                    .min(Duration::from_secs(60));
+                    .min(Duration::from_secs(60))
+                    .div_f64(self.time_scale.max(1.0));
                 let until = Instant::now() + hint.max(floor);
                 self.global.block_until(until);
                 if let Some(b) = self.endpoint(draw) {

@@ -14,6 +14,8 @@ mod delete;
 mod emulator;
 mod errors;
 #[cfg(feature = "emulator")]
+mod exactly_once;
+#[cfg(feature = "emulator")]
 mod faults;
 #[cfg(feature = "emulator")]
 mod fuzz;
