@@ -1,60 +1,89 @@
-//! Runs the clerk-invitations emulator standalone.
+//! Runs the clerk-invitations emulator standalone, for tests in any language.
 //!
 //! ```text
-//! clerk-emulator [--port 8080] [--key sk_test_emulator]... [--no-rate-limits] [--time-scale N]
+//! clerk-emulator [--port 8080] [--seed seed.yaml] [--state state.yaml] [--key-file FILE]
+//!                [--key sk_test_…]... [--no-rate-limits] [--time-scale N]
 //! ```
 
-use clerk_invitations::emulator::{DEFAULT_EMULATOR_KEY, Emulator};
+use clerk_invitations::emulator::{DEFAULT_EMULATOR_KEY, Emulator, Seed};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: clerk-emulator [--port PORT] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N]\n\n\
-Serves Clerk's invitation endpoints on 127.0.0.1:PORT/v1 (default: a free port) until Ctrl-C.\n\
-Accepts the given secret keys (default: sk_test_emulator).\n\
-Clerk's rate limits apply unless --no-rate-limits; --time-scale 3600 makes an hour's budget\n\
-renew every second.";
+const USAGE: &str = "usage: clerk-emulator [--port PORT] [--seed FILE] [--state FILE] [--key-file FILE] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N]
+
+Serves Clerk's invitation endpoints on 127.0.0.1:PORT/v1 (default: a free port) until Ctrl-C
+or SIGTERM, and its admin API under /__emulator/ (seed, reset, state, accept, clock, settings,
+faults, requests, save).
+
+  --seed FILE        start with the users, organizations and invitations of a seed file (YAML)
+  --state FILE       load the state from FILE when it exists; save it there on shutdown and on
+                     POST /__emulator/save (atomically)
+  --key-file FILE    accept the secret key in FILE (first line)
+  --key SECRET_KEY   accept this secret key (repeatable; visible to other users in `ps`: prefer
+                     --key-file or CLERK_SECRET_KEY)
+  --no-rate-limits   do not apply Clerk's rate limits
+  --time-scale N     rate-limit windows pass N times faster (3600: an hour per second)
+
+Without --key or --key-file, the key in CLERK_SECRET_KEY is accepted, else sk_test_emulator.";
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut port = 0u16;
     let mut keys = Vec::new();
-    let mut builder = Emulator::builder();
+    let mut builder = Emulator::builder().record_exchanges(true);
+    let mut keeps_state = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--port" => match args.next().and_then(|p| p.parse().ok()) {
                 Some(p) => port = p,
-                None => {
-                    eprintln!("error: --port needs a number from 0 to 65535\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
+                None => return fail("--port needs a number from 0 to 65535"),
             },
             "--key" => match args.next() {
                 Some(k) => keys.push(k),
-                None => {
-                    eprintln!("error: --key needs a value\n\n{USAGE}");
-                    return ExitCode::from(2);
+                None => return fail("--key needs a value"),
+            },
+            "--key-file" => match args.next().map(std::fs::read_to_string) {
+                Some(Ok(text)) => match text.lines().next().map(str::trim) {
+                    Some(k) if !k.is_empty() => keys.push(k.to_string()),
+                    _ => return fail("--key-file: the file holds no key"),
+                },
+                Some(Err(e)) => return fail(&format!("--key-file: {e}")),
+                None => return fail("--key-file needs a file"),
+            },
+            "--seed" => match args.next().map(|p| Seed::from_file(&p)) {
+                Some(Ok(seed)) => builder = builder.seed(seed),
+                Some(Err(e)) => return fail(&e.to_string()),
+                None => return fail("--seed needs a file"),
+            },
+            "--state" => match args.next() {
+                Some(p) => {
+                    keeps_state = true;
+                    builder = builder.state_file(p);
                 }
+                None => return fail("--state needs a file"),
             },
             "--no-rate-limits" => builder = builder.rate_limits(false),
             "--time-scale" => match args.next().and_then(|p| p.parse::<f64>().ok()) {
                 Some(n) if n.is_finite() && n > 0.0 => builder = builder.time_scale(n),
-                _ => {
-                    eprintln!("error: --time-scale needs a positive number\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
+                _ => return fail("--time-scale needs a positive number"),
             },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
-            other => {
-                eprintln!("error: unexpected argument `{other}`\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
+            other => return fail(&format!("unexpected argument `{}`", other.escape_debug())),
         }
     }
     if keys.is_empty() {
-        keys.push(DEFAULT_EMULATOR_KEY.to_string());
+        match std::env::var("CLERK_SECRET_KEY") {
+            Ok(k) if !k.trim().is_empty() => keys.push(k.trim().to_string()),
+            _ => keys.push(DEFAULT_EMULATOR_KEY.to_string()),
+        }
     }
     let emulator = match builder.keys(keys).port(port).start().await {
         Ok(e) => e,
@@ -65,6 +94,36 @@ async fn main() -> ExitCode {
     };
     println!("clerk-emulator listening on {}", emulator.base_url());
     println!("export CLERK_API_URL={}", emulator.base_url());
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown_signal().await;
+    if keeps_state {
+        if let Err(e) = emulator.save_state() {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("state saved");
+    }
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -23,6 +23,7 @@
 
 mod faults;
 mod ratelimit;
+pub mod seed;
 mod server;
 mod state;
 
@@ -34,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use faults::Fault;
+pub use seed::Seed;
 pub use state::{StoredInvitation, StoredOrganizationInvitation};
 
 /// One request and the answer the emulator gave, kept when
@@ -115,7 +117,15 @@ pub struct EmulatorBuilder {
     rate_limits: bool,
     time_scale: f64,
     record: bool,
+    seed: Option<Seed>,
+    state_file: Option<std::path::PathBuf>,
+    header_read_timeout: Duration,
+    max_connections: usize,
 }
+
+/// Exchanges kept when recording (the oldest are dropped past it), so a long-running emulator
+/// does not grow without bound.
+pub(crate) const MAX_RECORDED: usize = 10_000;
 
 impl Default for EmulatorBuilder {
     fn default() -> Self {
@@ -125,6 +135,10 @@ impl Default for EmulatorBuilder {
             rate_limits: true,
             time_scale: 1.0,
             record: false,
+            seed: None,
+            state_file: None,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
 }
@@ -174,12 +188,49 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Starts with what `seed` holds (see [`Seed`]); with a state file too, the seed comes on
+    /// top of the saved state.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Keeps the state in `path`: loaded on start when the file exists, written by
+    /// [`Emulator::save_state`] (the binary does on shutdown and on `POST /__emulator/save`),
+    /// atomically.
+    pub fn state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// How long a connection may take to send a request's headers (default 10 s): a client
+    /// that sends them slowly, or not at all, is disconnected.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Connections served at once (default 512); more wait to be accepted. With the header
+    /// timeout, slow clients cannot hold every place for long.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
     /// Binds and starts serving in the background of the current tokio runtime.
     ///
     /// # Errors
     /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the port cannot be
-    /// bound.
+    /// bound or the state file cannot be read; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+    /// when the state file is not a seed document.
     pub async fn start(self) -> Result<Emulator> {
+        let mut initial = state::State::default();
+        if let Some(path) = self.state_file.as_ref().filter(|p| p.exists()) {
+            initial.apply_seed(&Seed::from_file(path)?);
+        }
+        if let Some(seed) = &self.seed {
+            initial.apply_seed(seed);
+        }
         // Tests commonly talk to the emulator with a reqwest client of their own as well; with
         // the default `rustls` feature that needs the process-wide crypto provider.
         crate::tls::init();
@@ -191,15 +242,20 @@ impl EmulatorBuilder {
             .map_err(|e| Error::configuration("the emulator has no address").with_source(e))?;
         let shared = Arc::new(server::Shared {
             keys: self.keys,
-            state: Mutex::new(state::State::default()),
+            state: Mutex::new(initial),
             limiter: Mutex::new(ratelimit::Limiter::new(self.rate_limits, self.time_scale)),
             faults: Mutex::new(faults::Faults::default()),
             exchanges: self.record.then(|| Mutex::new(Vec::new())),
             requests: AtomicU64::new(0),
+            state_file: self.state_file,
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app = server::router(shared.clone());
-        tokio::spawn(serve(listener, app, rx));
+        let limits = ServeLimits {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+        };
+        tokio::spawn(serve(listener, app, rx, limits));
         Ok(Emulator {
             addr,
             shared,
@@ -211,13 +267,28 @@ impl EmulatorBuilder {
 /// Accepts connections until `shutdown`, serving each over HTTP/1.1 in its own task. Each
 /// request carries a handle that lets fault injection close its connection; shutting down
 /// closes every connection, stalled ones included.
+struct ServeLimits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     mut shutdown: tokio::sync::oneshot::Receiver<()>,
+    limits: ServeLimits,
 ) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let places = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
+        // A place first, then a connection: past the cap, connections wait in the backlog.
+        let place = tokio::select! {
+            _ = &mut shutdown => break,
+            place = places.clone().acquire_owned() => match place {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
         let stream = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -237,8 +308,12 @@ async fn serve(
             tower_service::Service::call(&mut app.clone(), request)
         });
         let mut stop = stop_rx.clone();
+        let header_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
+            let _place = place;
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
@@ -293,6 +368,35 @@ impl Emulator {
 
     fn with_state<T>(&self, f: impl FnOnce(&mut state::State) -> T) -> T {
         f(&mut server::lock(&self.shared.state))
+    }
+
+    /// Everything the emulator holds, as a seed document.
+    pub fn dump(&self) -> Seed {
+        self.with_state(|s| s.to_seed())
+    }
+
+    /// Adds what `seed` holds.
+    pub fn load(&self, seed: &Seed) {
+        self.with_state(|s| s.apply_seed(seed));
+    }
+
+    /// Empties the state (keys, limits and settings stay).
+    pub fn reset(&self) {
+        self.with_state(|s| *s = state::State::default());
+    }
+
+    /// Writes the state to the state file (see [`EmulatorBuilder::state_file`]), atomically.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) without a state file or
+    /// when it cannot be written.
+    pub fn save_state(&self) -> Result<()> {
+        let path = self
+            .shared
+            .state_file
+            .as_ref()
+            .ok_or_else(|| Error::configuration("the emulator has no state file"))?;
+        seed::save(&self.dump(), path)
     }
 
     /// Queues a fault for the next matching requests (see [`Fault`]).

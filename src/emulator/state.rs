@@ -382,8 +382,35 @@ impl State {
         inv
     }
 
+    /// Puts the stores back in `created_at` order (ties in insertion order) after invitations
+    /// with times of their own were added, and rebuilds the address indexes.
+    pub(crate) fn reindex(&mut self) {
+        self.invitations.sort_by_key(|i| i.created_at);
+        self.org_invitations.sort_by_key(|i| i.created_at);
+        self.by_email.clear();
+        for (pos, inv) in self.invitations.iter().enumerate() {
+            let key = self.hasher.hash_one(&inv.email_address);
+            self.by_email.entry(key).or_default().push(pos);
+        }
+        self.org_by_email.clear();
+        for (pos, inv) in self.org_invitations.iter().enumerate() {
+            let key = self
+                .hasher
+                .hash_one((&inv.organization_id, &inv.email_address));
+            self.org_by_email.entry(key).or_default().push(pos);
+        }
+        let latest = self
+            .invitations
+            .iter()
+            .map(|i| i.created_at)
+            .chain(self.org_invitations.iter().map(|i| i.created_at))
+            .max()
+            .unwrap_or(0);
+        self.last_created = self.last_created.max(latest);
+    }
+
     /// Stores an application invitation and indexes its address.
-    fn push_invitation(&mut self, inv: StoredInvitation) {
+    pub(crate) fn push_invitation(&mut self, inv: StoredInvitation) {
         let key = self.hasher.hash_one(&inv.email_address);
         self.by_email
             .entry(key)

@@ -12,6 +12,8 @@ mod decoding;
 mod delete;
 #[cfg(feature = "emulator")]
 mod emulator;
+#[cfg(feature = "emulator")]
+mod emulator_product;
 mod errors;
 #[cfg(feature = "emulator")]
 mod exactly_once;

@@ -179,7 +179,11 @@ pub(super) async fn record(
         return r;
     };
     let (parts, bytes) = buffered(r).await;
-    lock(exchanges).push(Exchange {
+    let mut exchanges = lock(exchanges);
+    if exchanges.len() >= crate::emulator::MAX_RECORDED {
+        exchanges.remove(0);
+    }
+    exchanges.push(Exchange {
         method: method.to_string(),
         path: path.to_string(),
         status: parts.status.as_u16(),

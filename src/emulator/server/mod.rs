@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::Notify;
 
+mod admin;
 mod answers;
 mod application;
 mod input;
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     /// Every exchange, when recording was asked for.
     pub(crate) exchanges: Option<Mutex<Vec<Exchange>>>,
     pub(crate) requests: AtomicU64,
+    /// Where `--state` keeps the state, if anywhere.
+    pub(crate) state_file: Option<std::path::PathBuf>,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the state stays usable).
@@ -68,7 +71,7 @@ pub(crate) struct ConnectionKill(pub(crate) Arc<Notify>);
 type App = AxState<Arc<Shared>>;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let clerk = Router::new()
         .route(
             "/v1/invitations",
             post(create_invitation).get(list_invitations),
@@ -115,8 +118,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         })
         .route_layer(middleware::from_fn_with_state(shared.clone(), route_guard))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
-        .layer(middleware::from_fn_with_state(shared.clone(), faults))
-        .with_state(shared)
+        .layer(middleware::from_fn_with_state(shared.clone(), faults));
+    // The admin API stands beside Clerk's routes, outside their authentication, limits and
+    // faults.
+    admin::admin_router().merge(clerk).with_state(shared)
 }
 
 #[cfg(test)]

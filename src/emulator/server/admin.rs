@@ -1,0 +1,301 @@
+//! The admin API, under `/__emulator/` (a prefix none of Clerk's paths can take): every control
+//! the Rust API has, over HTTP, for tests in any language. No key is needed: the emulator
+//! listens on loopback only.
+
+use super::*;
+use crate::emulator::Fault;
+use crate::emulator::seed::{self, Seed};
+use axum::routing::delete as delete_route;
+
+pub(crate) fn admin_router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/__emulator/state", get(dump))
+        .route("/__emulator/seed", post(load))
+        .route("/__emulator/reset", post(reset))
+        .route("/__emulator/save", post(save))
+        .route("/__emulator/invitations/{id}/accept", post(accept))
+        .route(
+            "/__emulator/organization_invitations/{id}/accept",
+            post(accept_org),
+        )
+        .route("/__emulator/clock", get(clock).post(set_clock))
+        .route("/__emulator/settings", post(settings))
+        .route("/__emulator/faults", post(inject).delete(clear))
+        .route("/__emulator/requests", get(requests))
+        .route("/__emulator/faults/all", delete_route(clear))
+}
+
+fn admin_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": message.into()}))).into_response()
+}
+
+async fn body_text(body: Body) -> Result<String, Response> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| admin_error(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"))?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| admin_error(StatusCode::BAD_REQUEST, "the body is not UTF-8"))
+}
+
+async fn json_object(body: Body) -> Result<Map<String, Value>, Response> {
+    let text = body_text(body).await?;
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(admin_error(
+            StatusCode::BAD_REQUEST,
+            "the body must be a JSON object",
+        )),
+    }
+}
+
+/// `GET /__emulator/state`: everything the emulator holds, as a seed document (JSON).
+async fn dump(AxState(shared): App) -> Response {
+    let seed = shared.state().to_seed();
+    axum::Json(seed).into_response()
+}
+
+/// `POST /__emulator/seed`: adds a seed document (YAML or JSON) to the state.
+async fn load(AxState(shared): App, body: Body) -> Response {
+    let text = match body_text(body).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match Seed::from_yaml(&text) {
+        Ok(seed) => {
+            shared.state().apply_seed(&seed);
+            axum::Json(json!({"seeded": true})).into_response()
+        }
+        Err(e) => admin_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+/// `POST /__emulator/reset`: an empty state (keys, limits and settings stay).
+async fn reset(AxState(shared): App) -> Response {
+    *shared.state() = State::default();
+    lock(&shared.faults).queue.clear();
+    if let Some(x) = &shared.exchanges {
+        lock(x).clear();
+    }
+    axum::Json(json!({"reset": true})).into_response()
+}
+
+/// `POST /__emulator/save`: writes the state file (`--state`) now.
+async fn save(AxState(shared): App) -> Response {
+    let Some(path) = &shared.state_file else {
+        return admin_error(
+            StatusCode::CONFLICT,
+            "no state file: start the emulator with --state FILE",
+        );
+    };
+    let doc = shared.state().to_seed();
+    match seed::save(&doc, path) {
+        Ok(()) => axum::Json(json!({"saved": path.display().to_string()})).into_response(),
+        Err(e) => admin_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /__emulator/invitations/{id}/accept`: the invitee signs up.
+async fn accept(AxState(shared): App, Path(id): Path<String>) -> Response {
+    match shared.state().accept_invitation(&id) {
+        Some(user) => axum::Json(json!({"user_id": user})).into_response(),
+        None => admin_error(
+            StatusCode::NOT_FOUND,
+            format!("no pending application invitation {id}"),
+        ),
+    }
+}
+
+/// `POST /__emulator/organization_invitations/{id}/accept`: the invitee joins.
+async fn accept_org(AxState(shared): App, Path(id): Path<String>) -> Response {
+    match shared.state().accept_org_invitation(&id) {
+        Some(user) => axum::Json(json!({"user_id": user})).into_response(),
+        None => admin_error(
+            StatusCode::NOT_FOUND,
+            format!("no pending organization invitation {id}"),
+        ),
+    }
+}
+
+fn clock_json(s: &State) -> Response {
+    axum::Json(json!({"now_ms": s.now_ms(), "offset_ms": s.clock_offset_ms})).into_response()
+}
+
+/// `GET /__emulator/clock`: the emulator's time and its offset from this machine's.
+async fn clock(AxState(shared): App) -> Response {
+    clock_json(&shared.state())
+}
+
+/// `POST /__emulator/clock` with `{"offset_ms": N}` (set) and/or `{"advance_ms": N}` (move on).
+async fn set_clock(AxState(shared): App, body: Body) -> Response {
+    let m = match json_object(body).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut s = shared.state();
+    if let Some(v) = m.get("offset_ms") {
+        match v.as_i64() {
+            Some(n) => s.clock_offset_ms = n,
+            None => return admin_error(StatusCode::BAD_REQUEST, "offset_ms must be an integer"),
+        }
+    }
+    if let Some(v) = m.get("advance_ms") {
+        match v.as_i64() {
+            Some(n) if n >= 0 => s.clock_offset_ms = s.clock_offset_ms.saturating_add(n),
+            _ => {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    "advance_ms must be a non-negative integer",
+                );
+            }
+        }
+    }
+    clock_json(&s)
+}
+
+/// `POST /__emulator/settings` with any of `latency_ms`, `list_lag_ms` and
+/// `organizations_enabled`.
+async fn settings(AxState(shared): App, body: Body) -> Response {
+    let m = match json_object(body).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    for (k, v) in &m {
+        match (k.as_str(), v) {
+            ("latency_ms", Value::Number(n)) if n.as_u64().is_some() => {
+                lock(&shared.faults).latency =
+                    std::time::Duration::from_millis(n.as_u64().unwrap_or(0));
+            }
+            ("list_lag_ms", Value::Number(n)) if n.as_i64().is_some_and(|n| n >= 0) => {
+                shared.state().list_lag_ms = n.as_i64().unwrap_or(0);
+            }
+            ("organizations_enabled", Value::Bool(b)) => shared.state().organizations_enabled = *b,
+            _ => {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "unknown setting or bad value: `{k}` (latency_ms and list_lag_ms take milliseconds, organizations_enabled a boolean)"
+                    ),
+                );
+            }
+        }
+    }
+    axum::Json(json!({"ok": true})).into_response()
+}
+
+/// `POST /__emulator/faults`: queues a fault, described in JSON:
+/// `{"kind": "status", "status": 503, "method": "GET", "path": "/invitations", "times": 2,
+/// "headers": {"retry-after": "1"}}`. Kinds: `status`, `respond` (with `status`,
+/// `content_type`, `body`), `drop_before`, `drop_after`, `truncate`, `stall`, `delay` (with
+/// `delay_ms`).
+async fn inject(AxState(shared): App, body: Body) -> Response {
+    let m = match json_object(body).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match fault_from(&m) {
+        Ok(f) => {
+            lock(&shared.faults).queue.push(f);
+            axum::Json(json!({"queued": true})).into_response()
+        }
+        Err(e) => admin_error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+fn fault_from(m: &Map<String, Value>) -> Result<Fault, String> {
+    let status = || {
+        m.get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..=599).contains(s))
+            .ok_or_else(|| "`status` must be an HTTP status".to_string())
+    };
+    let kind = m.get("kind").and_then(Value::as_str).unwrap_or("status");
+    let mut f = match kind {
+        "status" => Fault::status(status()?),
+        "respond" => Fault::respond(
+            status()?,
+            m.get("content_type")
+                .and_then(Value::as_str)
+                .unwrap_or("application/json"),
+            m.get("body")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        ),
+        "drop_before" => Fault::drop_before_processing(),
+        "drop_after" => Fault::drop_after_processing(),
+        "truncate" => Fault::truncate_body(),
+        "stall" => Fault::stall_body(),
+        "delay" => Fault::delay(std::time::Duration::from_millis(
+            m.get("delay_ms").and_then(Value::as_u64).unwrap_or(0),
+        )),
+        other => {
+            return Err(format!(
+                "unknown fault kind `{other}`: use status, respond, drop_before, drop_after, truncate, stall or delay"
+            ));
+        }
+    };
+    if let Some(n) = m.get("times") {
+        f = f.times(
+            n.as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or("`times` must be a count")?,
+        );
+    }
+    match (m.get("method"), m.get("path")) {
+        (None, None) => {}
+        (method, path) => {
+            f = f.on(
+                method.and_then(Value::as_str).unwrap_or("*"),
+                path.and_then(Value::as_str)
+                    .ok_or("`path` must go with `method`")?,
+            );
+        }
+    }
+    for (k, v) in m
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        f = f.header(k, v.as_str().ok_or("header values must be strings")?);
+    }
+    Ok(f)
+}
+
+/// `DELETE /__emulator/faults`: clears queued faults and the added latency.
+async fn clear(AxState(shared): App) -> Response {
+    let mut f = lock(&shared.faults);
+    f.queue.clear();
+    f.latency = std::time::Duration::ZERO;
+    axum::Json(json!({"cleared": true})).into_response()
+}
+
+/// `GET /__emulator/requests`: the requests answered so far (most recent last), with method,
+/// path, status and body.
+async fn requests(AxState(shared): App) -> Response {
+    let Some(x) = &shared.exchanges else {
+        return admin_error(
+            StatusCode::CONFLICT,
+            "requests are not recorded: start the emulator with recording on",
+        );
+    };
+    let list: Vec<Value> = lock(x)
+        .iter()
+        .map(|e| {
+            json!({
+                "method": e.method,
+                "path": e.path,
+                "status": e.status,
+                "body": serde_json::from_slice::<Value>(&e.body)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.body).into_owned())),
+                "faulted": e.faulted,
+            })
+        })
+        .collect();
+    axum::Json(json!({"requests": list, "total": shared.requests.load(AtomicOrdering::Relaxed)}))
+        .into_response()
+}
