@@ -52,6 +52,20 @@ impl Started {
     /// service's time at the start of the call, from the `Date` of a later answer, less the
     /// `Date`'s resolution. Without a `Date`, this machine's clock less a minute for skew.
     pub(crate) fn horizon(&self, headers: &HeaderMap) -> i64 {
+        self.service_start(headers)
+            .map(|start| start.saturating_sub(DATE_SLACK_MS))
+            .unwrap_or_else(|| {
+                let elapsed = i64::try_from(self.0.elapsed().as_millis()).unwrap_or(i64::MAX);
+                crate::models::now_ms()
+                    .saturating_sub(elapsed)
+                    .saturating_sub(crate::models::CLOCK_SKEW_MS)
+            })
+    }
+
+    /// A lower bound of the service's time at the start of the call: a later answer's `Date`
+    /// (rounded down to the second, so never ahead of the service's clock) less the time
+    /// elapsed since. Anything the service stamped before it was there before the call.
+    pub(crate) fn service_start(&self, headers: &HeaderMap) -> Option<i64> {
         let elapsed = i64::try_from(self.0.elapsed().as_millis()).unwrap_or(i64::MAX);
         let service_now = headers
             .get(http::header::DATE)
@@ -59,12 +73,7 @@ impl Started {
             .and_then(|d| httpdate::parse_http_date(d).ok())
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .and_then(|d| i64::try_from(d.as_millis()).ok());
-        match service_now {
-            Some(now) => now.saturating_sub(elapsed).saturating_sub(DATE_SLACK_MS),
-            None => crate::models::now_ms()
-                .saturating_sub(elapsed)
-                .saturating_sub(crate::models::CLOCK_SKEW_MS),
-        }
+        service_now.map(|now| now.saturating_sub(elapsed))
     }
 }
 
@@ -384,9 +393,13 @@ pub(crate) async fn organization_created(
         }
         Err(e) => return Err(e),
     };
-    let horizon = started.horizon(response.headers());
+    // Stamped before the call began, by the service's clock: it was there before. Without a
+    // `Date`, this machine's clock less the skew allowance.
+    let before = started
+        .service_start(response.headers())
+        .unwrap_or_else(|| started.horizon(response.headers()));
     Ok(response.map(|inv| {
-        let existed = known_existing || inv.created_at < horizon;
+        let existed = known_existing || inv.created_at < before;
         let role_applied = inv.role == asked.role;
         let metadata_applied = inv.public_metadata == object_or_empty(&asked.public_metadata)
             && inv.private_metadata == object_or_empty(&asked.private_metadata);

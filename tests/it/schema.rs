@@ -197,6 +197,7 @@ pub fn assert_exchanges_conform(exchanges: &[Exchange]) {
         .filter_map(|x| {
             check(&x.method, &x.path, x.status, &x.body)
                 .and_then(|()| known_codes(x))
+                .and_then(|()| catalogue_texts(x))
                 .err()
         })
         .collect();
@@ -237,6 +238,125 @@ fn known_codes(x: &Exchange) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Clerk's error catalogue, the entries the invitation endpoints return (test data).
+fn catalogue() -> &'static [Value] {
+    static CATALOGUE: OnceLock<Vec<Value>> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        let doc: Value =
+            serde_json::from_str(include_str!("../data/clerk-api-errors.json")).unwrap();
+        doc["errors"].as_array().unwrap().clone()
+    })
+}
+
+/// Whether `text` is `template` with its placeholders (`<name>`, `%d`, `%q`, `%v`, `%s`)
+/// filled in.
+fn fills(template: &str, text: &str) -> bool {
+    // Split the template into literal pieces around placeholders; match them in order.
+    let mut pieces: Vec<String> = vec![String::new()];
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '<' if template.contains('>') => {
+                for d in chars.by_ref() {
+                    if d == '>' {
+                        break;
+                    }
+                }
+                pieces.push(String::new());
+            }
+            '%' if matches!(chars.peek(), Some('d' | 'q' | 'v' | 's')) => {
+                chars.next();
+                pieces.push(String::new());
+            }
+            c => pieces.last_mut().unwrap().push(c),
+        }
+    }
+    let mut rest = text;
+    for (i, piece) in pieces.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(piece.as_str()) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == pieces.len() - 1 {
+            return rest.len() > piece.len() && rest.ends_with(piece.as_str())
+                || (piece.is_empty() && !rest.is_empty());
+        } else {
+            match rest.find(piece.as_str()).filter(|_| !piece.is_empty()) {
+                Some(at) if at > 0 => rest = &rest[at + piece.len()..],
+                _ => return false,
+            }
+        }
+    }
+    rest.is_empty()
+}
+
+/// Every error the emulator emits carries Clerk's own texts: the `message` and `long_message`
+/// of a catalogue entry with its code and status (placeholders filled). Entries whose texts
+/// the catalogue leaves empty (filled in by the service at run time) are not compared.
+fn catalogue_texts(x: &Exchange) -> Result<(), String> {
+    if x.status < 400 {
+        return Ok(());
+    }
+    let body: Value = serde_json::from_slice(&x.body).map_err(|e| e.to_string())?;
+    for e in body["errors"].as_array().into_iter().flatten() {
+        let code = e["code"].as_str().unwrap_or("");
+        let (message, long) = (
+            e["message"].as_str().unwrap_or(""),
+            e["long_message"].as_str().unwrap_or(""),
+        );
+        let entries: Vec<&Value> = catalogue().iter().filter(|c| c["code"] == code).collect();
+        if entries.is_empty() {
+            return Err(format!(
+                "{} {}: code `{code}` is not in the catalogue copy",
+                x.method, x.path
+            ));
+        }
+        let matches = entries.iter().any(|c| {
+            let (short_t, long_t) = (
+                c["shortMessage"].as_str().unwrap_or(""),
+                c["longMessage"].as_str().unwrap_or(""),
+            );
+            c["status"].as_str() == Some(x.status.to_string().as_str())
+                && (short_t.is_empty() || fills(short_t, message))
+                && (long_t.is_empty() || fills(long_t, long))
+        });
+        if !matches {
+            return Err(format!(
+                "{} {} -> {}: `{code}` says {message:?} / {long:?}, not Clerk's text",
+                x.method, x.path, x.status
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn templates_match_their_filled_texts_only() {
+    assert!(fills(
+        "<param> must be included.",
+        "email_address must be included."
+    ));
+    assert!(!fills("<param> must be included.", "must be included."));
+    assert!(fills(
+        "Invitation is already revoked.",
+        "Invitation is already revoked."
+    ));
+    assert!(!fills("Invitation is already revoked.", "already revoked"));
+    assert!(fills(
+        "You have reached your limit of %d organization memberships, including outstanding invitations.",
+        "You have reached your limit of 5 organization memberships, including outstanding invitations."
+    ));
+    assert!(!fills(
+        "You have reached your limit of %d organization memberships, including outstanding invitations.",
+        "You have reached your limit of organization memberships, including outstanding invitations."
+    ));
+    assert!(fills(
+        "No invitation was found with id <invitationID>.",
+        "No invitation was found with id inv_1."
+    ));
 }
 
 /// An emulator that records its answers and, when the test ends without failing, asserts that

@@ -27,22 +27,43 @@ pub(super) fn clerk_error(
     response
 }
 
+/// A `form_param_*` error, with Clerk's short message for the code and `long` (which must be
+/// the catalogue's long message with its placeholders filled).
 pub(super) fn param_error(code: &str, param: &str, long: String) -> Response {
     let status = StatusCode::UNPROCESSABLE_ENTITY;
+    let short = match code {
+        "form_param_missing" => "is missing",
+        "form_param_unknown" => "is unknown",
+        _ => "is invalid",
+    };
     clerk_error(
         status,
         code,
-        &long,
+        short,
         &long,
         Some(json!({"param_name": param})),
     )
 }
 
+/// `form_param_value_invalid` for a value the parameter does not take (Clerk's
+/// `FormInvalidParameterValue`).
 pub(super) fn invalid(param: &str) -> Response {
     param_error(
         "form_param_value_invalid",
         param,
-        format!("{param} is invalid"),
+        format!("the given value does not match one of the allowed values for parameter {param}"),
+    )
+}
+
+/// `form_param_value_invalid` with the values allowed (Clerk's
+/// `FormInvalidParameterValueWithAllowed`).
+pub(super) fn invalid_with_allowed(param: &str, value: &str, allowed: &str) -> Response {
+    param_error(
+        "form_param_value_invalid",
+        param,
+        format!(
+            "{value} does not match the allowed values for parameter {param}. Allowed values: {allowed}"
+        ),
     )
 }
 
@@ -233,9 +254,11 @@ pub(super) async fn route_guard(AxState(shared): App, request: Request, next: Ne
     }
     let org_route = route.starts_with("/v1/organization") || route.starts_with("/v1/users/");
     if org_route && !shared.state().organizations_enabled {
-        return forbidden(
+        return clerk_error(
+            StatusCode::FORBIDDEN,
             "organization_not_enabled_in_instance",
-            "The organizations feature is not enabled for your instance.",
+            "access denied",
+            "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.",
             None,
         );
     }
@@ -250,7 +273,7 @@ pub(super) fn check(shared: &Shared, headers: &HeaderMap, query: Option<&str>) -
         clerk_error(
             StatusCode::UNAUTHORIZED,
             "clerk_key_invalid",
-            "Secret Key invalid",
+            "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
             "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
             None,
         )
@@ -282,20 +305,17 @@ pub(super) fn check(shared: &Shared, headers: &HeaderMap, query: Option<&str>) -
         Some(clerk_error(
             StatusCode::BAD_REQUEST,
             "api_version_invalid",
-            "Invalid API version",
-            long,
+            "invalid API version",
+            &format!("Invalid Clerk API version: {long}"),
             None,
         ))
     };
     match (header_version, query_version) {
         (Some(_), Some(_)) => version_invalid(
-            "Set the API version in the Clerk-API-Version header or the __clerk_api_version query parameter, not both.",
+            "set it in the Clerk-API-Version header or the __clerk_api_version query parameter, not both",
         ),
         (Some(v), None) | (None, Some(v)) if !KNOWN_VERSIONS.contains(&v.as_str()) => {
-            version_invalid(&format!(
-                "The API version '{}' is invalid.",
-                v.escape_debug()
-            ))
+            version_invalid(&format!("'{}' is not a known version", v.escape_debug()))
         }
         _ => None,
     }

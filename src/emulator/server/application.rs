@@ -209,7 +209,7 @@ pub(super) async fn revoke_invitation(AxState(shared): App, Path(id): Path<Strin
             return clerk_error(
                 StatusCode::BAD_REQUEST,
                 "invitation_already_revoked",
-                "already revoked",
+                "Invitation is already revoked.",
                 "Invitation is already revoked.",
                 None,
             );
@@ -218,7 +218,7 @@ pub(super) async fn revoke_invitation(AxState(shared): App, Path(id): Path<Strin
             return clerk_error(
                 StatusCode::BAD_REQUEST,
                 "invitation_already_accepted",
-                "already accepted",
+                "Invitation is already accepted, try signing in instead.",
                 "Invitation is already accepted, try signing in instead.",
                 None,
             );

@@ -31,8 +31,14 @@ pub(super) async fn json_body(
         return Err(clerk_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_content_type",
-            "Unsupported content type",
-            "The request body must be JSON, sent with Content-Type: application/json.",
+            "Content-Type is unsupported",
+            &format!(
+                "Content-Type {} is unsupported. You should use application/json instead.",
+                headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("(none)")
+            ),
             None,
         ));
     }
@@ -41,7 +47,7 @@ pub(super) async fn json_body(
             StatusCode::BAD_REQUEST,
             "request_body_invalid",
             "Request body invalid",
-            "The request body is not valid JSON.",
+            "The request body is invalid. Please consult the API documentation for more information.",
             None,
         )
     })
@@ -183,13 +189,10 @@ pub(super) fn parse_query(
         match &*k {
             "status" => {
                 if !InvitationStatus::KNOWN.contains(&&*v) {
-                    return Err(param_error(
-                        "form_param_value_invalid",
+                    return Err(invalid_with_allowed(
                         "status",
-                        format!(
-                            "status must be one of {}",
-                            InvitationStatus::KNOWN.join(", ")
-                        ),
+                        &v,
+                        &format!("{}", InvitationStatus::KNOWN.join(", ")),
                     ));
                 }
                 q.statuses.push(v.into_owned());
@@ -202,11 +205,11 @@ pub(super) fn parse_query(
                     None => (false, v.strip_prefix('+').unwrap_or(&v)),
                 };
                 if !allowed_order.contains(&field) {
-                    return Err(param_error(
-                        "form_param_value_invalid",
+                    return Err(invalid_with_allowed(
                         "order_by",
-                        format!(
-                            "order_by must be one of {}, optionally prefixed with + or -",
+                        &v,
+                        &format!(
+                            "{}, optionally prefixed with + or -",
                             allowed_order.join(", ")
                         ),
                     ));
@@ -217,21 +220,13 @@ pub(super) fn parse_query(
             "limit" => match v.parse::<usize>() {
                 Ok(l) if (1..=500).contains(&l) => q.limit = l,
                 _ => {
-                    return Err(param_error(
-                        "form_param_value_invalid",
-                        "limit",
-                        "limit must be between 1 and 500".into(),
-                    ));
+                    return Err(invalid_with_allowed("limit", &v, "1 to 500"));
                 }
             },
             "offset" => match v.parse::<usize>() {
                 Ok(o) => q.offset = o,
                 _ => {
-                    return Err(param_error(
-                        "form_param_value_invalid",
-                        "offset",
-                        "offset must be 0 or greater".into(),
-                    ));
+                    return Err(invalid_with_allowed("offset", &v, "0 or greater"));
                 }
             },
             _ => {}
@@ -261,7 +256,7 @@ pub(super) async fn bulk_items<T>(
         return Err(param_error(
             "form_param_missing",
             "invitations",
-            "At least one invitation must be included.".into(),
+            "invitations must be included.".into(),
         ));
     }
     if items.len() > MAX_BULK {
@@ -284,8 +279,14 @@ pub(super) fn ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
 }
 
+/// `resource_not_found`, in Clerk's words for what was not found.
 pub(super) fn not_found(what: &str, id: &str) -> Response {
-    let long = format!("No {what} was found with id {id}.");
+    let long = match what {
+        "organization" => "Given organization not found.".to_string(),
+        "user" => format!("No user was found with id {id}"),
+        // Application and organization invitations alike.
+        _ => format!("No invitation was found with id {id}."),
+    };
     clerk_error(
         StatusCode::NOT_FOUND,
         "resource_not_found",

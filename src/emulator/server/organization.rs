@@ -37,8 +37,8 @@ pub(super) fn parse_org(v: &Value, prefix: String) -> Result<NewOrg, Response> {
     Ok(n)
 }
 
-pub(super) fn forbidden(code: &str, long: &str, meta: Option<Value>) -> Response {
-    clerk_error(StatusCode::FORBIDDEN, code, long, long, meta)
+pub(super) fn forbidden(code: &str, short: &str, long: &str, meta: Option<Value>) -> Response {
+    clerk_error(StatusCode::FORBIDDEN, code, short, long, meta)
 }
 
 /// The acting user (inviter or revoker) must be a member allowed to manage members.
@@ -48,14 +48,16 @@ pub(super) fn check_actor(s: &State, org: &str, user: Option<&str>) -> Result<()
     let Some(role) = o.members.get(user) else {
         return Err(forbidden(
             "not_a_member_in_organization",
-            "Only organization members can perform this action.",
+            "not a member",
+            "Current user is not a member of the organization. Only organization members can perform this action.",
             None,
         ));
     };
     if !o.roles.get(role).copied().unwrap_or(false) {
         return Err(forbidden(
             "missing_organization_permission",
-            "You do not have the permission to perform this action.",
+            "missing permission",
+            "Current user is missing an organization permission.",
             Some(json!({"permissions": ["org:sys_memberships:manage"]})),
         ));
     }
@@ -91,7 +93,7 @@ pub(super) fn check_org_invite(
         return Err(clerk_error(
             StatusCode::NOT_FOUND,
             "resource_not_found",
-            "Organization role not found",
+            "not found",
             "Organization role not found",
             Some(json!({"param_name": "role"})),
         ));
@@ -100,12 +102,11 @@ pub(super) fn check_org_invite(
     if let Some(user) = s.user_by_email(&n.email)
         && o.members.contains_key(&user.id)
     {
-        let long = "The user is already a member of the organization.";
         return Err(clerk_error(
             StatusCode::BAD_REQUEST,
             "already_a_member_in_organization",
-            long,
-            long,
+            "already a member",
+            &format!("{} is already a member of the organization.", n.email),
             None,
         ));
     }
@@ -117,7 +118,10 @@ pub(super) fn check_org_invite(
         if o.members.len() + pending + extra_pending >= max as usize {
             return Err(forbidden(
                 "organization_membership_quota_exceeded",
-                "You have reached your limit of organization memberships, including outstanding invitations.",
+                "organization membership quota exceeded",
+                &format!(
+                    "You have reached your limit of {max} organization memberships, including outstanding invitations."
+                ),
                 None,
             ));
         }
@@ -125,13 +129,12 @@ pub(super) fn check_org_invite(
     if let Some(seats) = o.seats
         && o.members.len() + pending_in(s, org) + extra_pending >= seats as usize
     {
-        let long = "There are not enough seats left in the organization's plan.";
         return Err(clerk_error(
             StatusCode::PAYMENT_REQUIRED,
             "insufficient_seats",
-            long,
-            long,
-            None,
+            "Insufficient seats",
+            "You have reached the seat limit for your current plan.",
+            Some(json!({"seats_quantity": seats})),
         ));
     }
     Ok(None)
@@ -329,7 +332,7 @@ pub(super) async fn list_user_org_invitations(
         return param_error(
             "form_param_value_invalid",
             "status",
-            "status takes a single value".into(),
+            "status is invalid. Only one of the following parameter values is allowed: pending, accepted, revoked, expired".into(),
         );
     }
     let s = shared.state();
@@ -390,12 +393,11 @@ pub(super) async fn revoke_org_invitation(
             && s.effective_status(&i.status, i.expires_at) == "pending"
     });
     let Some(idx) = idx else {
-        let long = "The organization invitation is not in the 'pending' status.";
         return clerk_error(
             StatusCode::NOT_FOUND,
             "organization_invitation_not_pending",
-            long,
-            long,
+            "not pending",
+            "The organization invitation is not in the 'pending' status.",
             None,
         );
     };
