@@ -192,7 +192,7 @@ pub(super) fn parse_query(
                     return Err(invalid_with_allowed(
                         "status",
                         &v,
-                        &format!("{}", InvitationStatus::KNOWN.join(", ")),
+                        &InvitationStatus::KNOWN.join(", "),
                     ));
                 }
                 q.statuses.push(v.into_owned());
