@@ -313,3 +313,22 @@ async fn slow_clients_cannot_lock_out_a_normal_request() {
     );
     drop(slow);
 }
+
+#[tokio::test]
+async fn an_organization_bulk_counts_what_it_created_as_the_service_does() {
+    use clerk_invitations::NewOrganizationInvitation;
+    let emu = Emulator::start().await.unwrap();
+    emu.seed_organization("org_1", "One", "one", None);
+    let org = emu.client().unwrap().organization("org_1").invitations();
+    let first = org.create("pending@x.test", "org:member").await.unwrap();
+    let page = org
+        .create_bulk([
+            NewOrganizationInvitation::new("pending@x.test", "org:member"),
+            NewOrganizationInvitation::new("new@x.test", "org:member"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(page.data.len(), 2, "both come back");
+    assert_eq!(page.data[0].id, first.id, "the pending one, unchanged");
+    assert_eq!(page.total_count, Some(1), "one was created");
+}

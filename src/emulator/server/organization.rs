@@ -220,15 +220,19 @@ pub(super) async fn create_org_invitation_bulk(
         }
     }
     let mut data = Vec::with_capacity(parsed.len());
+    // As the service counts it: the invitations created, not those already pending.
+    let mut created = 0;
     for (n, existing) in parsed.into_iter().zip(plan) {
         let inv = match existing.or_else(|| pending_org_invitation(&s, &org, &n.email)) {
             Some(idx) => s.org_invitations[idx].clone(),
-            None => store_org(&mut s, &org, n),
+            None => {
+                created += 1;
+                store_org(&mut s, &org, n)
+            }
         };
         data.push(s.org_invitation_json(&inv, false));
     }
-    let total = data.len();
-    ok(json!({"data": data, "total_count": total}))
+    ok(json!({"data": data, "total_count": created}))
 }
 
 pub(super) fn org_list(
