@@ -92,15 +92,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("clerk-emulator listening on {}", emulator.base_url());
-    println!("export CLERK_API_URL={}", emulator.base_url());
+    // A caller that reads the first line and closes the pipe must not stop the emulator.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "clerk-emulator listening on {}", emulator.base_url());
+        let _ = writeln!(out, "export CLERK_API_URL={}", emulator.base_url());
+        let _ = out.flush();
+    }
     shutdown_signal().await;
     if keeps_state {
         if let Err(e) = emulator.save_state() {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
-        eprintln!("state saved");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"state saved\n");
     }
     ExitCode::SUCCESS
 }

@@ -332,3 +332,64 @@ async fn an_organization_bulk_counts_what_it_created_as_the_service_does() {
     assert_eq!(page.data[0].id, first.id, "the pending one, unchanged");
     assert_eq!(page.total_count, Some(1), "one was created");
 }
+
+/// The binary: `--state` keeps what it holds across a SIGTERM and a restart; the key comes
+/// from a file.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_keeps_its_state_across_a_restart() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("emu-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.yaml");
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, "sk_test_from_a_file\n").unwrap();
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-emulator"))
+            .arg("--state")
+            .arg(&state)
+            .arg("--key-file")
+            .arg(&key_file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        (child, url)
+    };
+    let clerk = |url: &str| {
+        Clerk::builder()
+            .secret_key("sk_test_from_a_file")
+            .base_url(url)
+            .build()
+            .unwrap()
+    };
+    let (mut child, url) = start();
+    let inv = clerk(&url)
+        .invitations()
+        .create("kept@x.test")
+        .await
+        .unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success(), "a clean shutdown");
+    assert!(state.exists(), "saved on SIGTERM");
+
+    let (mut child, url) = start();
+    let listed = clerk(&url).invitations().list().await.unwrap();
+    assert_eq!(
+        listed.data.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        [inv.id]
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
