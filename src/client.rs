@@ -135,6 +135,12 @@ impl Clerk {
     pub(crate) fn is_production_key(&self) -> bool {
         self.inner.production
     }
+
+    /// A fingerprint of the key that tells keys apart without revealing them.
+    pub(crate) fn key_fingerprint(&self) -> String {
+        use progenitor_client::ClientInfo;
+        crate::bulk::key_fingerprint(self.inner.raw.inner().auth.as_bytes())
+    }
 }
 
 /// Builds a [`Clerk`] client. Made by [`Clerk::builder`].

@@ -11,12 +11,60 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
+
+/// What a journal belongs to: a run with other values cannot resume from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RunIdentity {
+    /// `application` or `organization`.
+    pub(crate) target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) organization_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) role: Option<String>,
+    /// The service (base URL).
+    pub(crate) service: String,
+    /// A fingerprint of the secret key (never the key).
+    pub(crate) key: String,
+    /// What the input was, when the caller said (a file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) input: Option<String>,
+}
+
+impl RunIdentity {
+    /// A fingerprint that tells keys apart without revealing them: 64 bits of FNV-1a.
+    #[cfg(test)]
+    pub(crate) fn key_fingerprint(key: &str) -> String {
+        super::key_fingerprint(key.as_bytes())
+    }
+
+    fn describe(&self) -> String {
+        let mut s = self.target.clone();
+        if let Some(o) = &self.organization_id {
+            s.push_str(&format!(" {o}"));
+        }
+        if let Some(r) = &self.role {
+            s.push_str(&format!(" as {r}"));
+        }
+        s.push_str(&format!(" at {} with key {}", self.service, self.key));
+        if let Some(i) = &self.input {
+            s.push_str(&format!(", input {i}"));
+        }
+        s
+    }
+}
+
+/// Longest journal line read back; a longer one is skipped.
+const MAX_LINE: usize = 64 * 1024;
+
+/// The message of a journal refused because it belongs to another run.
+pub(crate) const OTHER_RUN: &str = "belongs to another run";
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Line {
+    Run(RunIdentity),
     Intent {
         emails: Vec<String>,
         at: i64,
@@ -43,21 +91,66 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// Opens (creating) the journal and reads what it holds.
-    pub(crate) fn open(path: &Path) -> Result<(Journal, Replay)> {
+    /// Opens (creating, `0600` on Unix) the journal of the run `identity`, locks it for this
+    /// run, and reads what it holds.
+    ///
+    /// # Errors
+    /// The journal belongs to another run (another target, organization, role, service, key
+    /// or input), another run holds it, or it cannot be read or written.
+    pub(crate) fn open(path: &Path, identity: &RunIdentity) -> Result<(Journal, Replay)> {
         let io = |what: &str, e: std::io::Error| {
             Error::configuration(format!("journal {}: {what}", path.display())).with_source(e)
         };
+        let mut options = OpenOptions::new();
+        options.create(true).append(true).read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(path)
+            .map_err(|e| io("cannot be opened for writing", e))?;
+        lock(&file).map_err(|e| {
+            Error::configuration(format!(
+                "journal {} is in use by another run: one run per journal at a time",
+                path.display()
+            ))
+            .with_source(e)
+        })?;
         let mut replay = Replay::default();
-        if path.exists() {
-            let reader = BufReader::new(File::open(path).map_err(|e| io("cannot be read", e))?);
-            for line in reader.split(b'\n') {
-                let line = line.map_err(|e| io("cannot be read", e))?;
+        let mut recorded: Option<RunIdentity> = None;
+        {
+            let mut reader = BufReader::new(File::open(path).map_err(|e| io("cannot be read", e))?);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                let n = (&mut reader)
+                    .take(MAX_LINE as u64 + 1)
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| io("cannot be read", e))?;
+                if n == 0 {
+                    break;
+                }
+                if line.len() > MAX_LINE {
+                    // An overlong line (not one this crate writes): skipped, without reading
+                    // it whole.
+                    let mut rest = Vec::new();
+                    reader
+                        .read_until(b'\n', &mut rest)
+                        .map_err(|e| io("cannot be read", e))?;
+                    continue;
+                }
                 // A line cut short by a crash (or anything else unreadable) is skipped.
                 let Ok(parsed) = serde_json::from_slice::<Line>(&line) else {
                     continue;
                 };
                 match parsed {
+                    Line::Run(id) => {
+                        if recorded.is_none() {
+                            recorded = Some(id);
+                        }
+                    }
                     Line::Intent { emails, at } => {
                         for e in emails {
                             if !replay.done.contains_key(&e) {
@@ -76,11 +169,24 @@ impl Journal {
                 }
             }
         }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| io("cannot be opened for writing", e))?;
+        match &recorded {
+            Some(r) if r != identity => {
+                return Err(Error::configuration(format!(
+                    "journal {} {OTHER_RUN} ({}), not to this one ({}): use a new journal, or the options of that run",
+                    path.display(),
+                    r.describe(),
+                    identity.describe()
+                )));
+            }
+            Some(_) => {}
+            None if !replay.done.is_empty() || !replay.in_doubt.is_empty() => {
+                return Err(Error::configuration(format!(
+                    "journal {} {OTHER_RUN}: it records no run (written by an older version?); use a new journal",
+                    path.display()
+                )));
+            }
+            None => {}
+        }
         // A partial last line from a crash must not swallow the next record.
         if file
             .metadata()
@@ -91,7 +197,11 @@ impl Journal {
             file.write_all(b"\n")
                 .map_err(|e| io("cannot be written", e))?;
         }
-        Ok((Journal { file }, replay))
+        let mut journal = Journal { file };
+        if recorded.is_none() {
+            journal.write(&[Line::Run(identity.clone())])?;
+        }
+        Ok((journal, replay))
     }
 
     pub(crate) fn intent(&mut self, emails: &[String], at: i64) -> Result<()> {
@@ -127,6 +237,25 @@ impl Journal {
     }
 }
 
+/// An exclusive lock on the journal for this process, released when the file is closed or the
+/// process ends (so a crash never leaves it locked).
+#[cfg(unix)]
+fn lock(file: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: `flock` on a descriptor this `File` owns and keeps open.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn lock(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
 fn ends_with_newline(path: &Path) -> bool {
     use std::io::{Read, Seek, SeekFrom};
     let Ok(mut f) = File::open(path) else {
@@ -140,6 +269,61 @@ fn ends_with_newline(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    fn identity() -> RunIdentity {
+        RunIdentity {
+            target: "application".into(),
+            organization_id: None,
+            role: None,
+            service: "http://127.0.0.1/v1".into(),
+            key: RunIdentity::key_fingerprint("sk_test_x"),
+            input: None,
+        }
+    }
+
+    #[test]
+    fn another_run_and_a_second_process_are_refused_and_long_lines_skipped() {
+        let dir = std::env::temp_dir().join(format!("journal-id-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let (j, _) = Journal::open(&path, &identity()).unwrap();
+        // Held by this run: a second opener is refused (flock locks are per open file).
+        #[cfg(unix)]
+        {
+            let e = Journal::open(&path, &identity()).err().unwrap();
+            assert!(e.to_string().contains("in use by another run"), "{e}");
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        drop(j);
+        let mut org = identity();
+        org.target = "organization".into();
+        org.organization_id = Some("org_1".into());
+        let e = Journal::open(&path, &org).err().unwrap();
+        assert!(e.to_string().contains(OTHER_RUN), "{e}");
+        let mut other_key = identity();
+        other_key.key = RunIdentity::key_fingerprint("sk_live_y");
+        assert!(Journal::open(&path, &other_key).is_err());
+        assert!(!e.to_string().contains("sk_test_x"), "never the key: {e}");
+        // A huge line and an extreme timestamp are read without trouble.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&vec![b'x'; 200_000]).unwrap();
+        f.write_all(
+            b"\n{\"type\":\"intent\",\"emails\":[\"e@x.co\"],\"at\":-9223372036854775808}\n",
+        )
+        .unwrap();
+        drop(f);
+        let (_, replay) = Journal::open(&path, &identity()).unwrap();
+        assert_eq!(replay.in_doubt.get("e@x.co"), Some(&i64::MIN));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn replay_separates_done_in_doubt_and_failed() {
         let dir = std::env::temp_dir().join(format!("journal-test-{}", std::process::id()));
@@ -147,7 +331,7 @@ mod tests {
         let path = dir.join("j.jsonl");
         let _ = std::fs::remove_file(&path);
         {
-            let (mut j, replay) = Journal::open(&path).unwrap();
+            let (mut j, replay) = Journal::open(&path, &identity()).unwrap();
             assert!(replay.done.is_empty() && replay.in_doubt.is_empty());
             j.intent(&["a@x.co".into(), "b@x.co".into(), "c@x.co".into()], 5)
                 .unwrap();
@@ -176,7 +360,7 @@ mod tests {
             .unwrap()
             .write_all(br#"{"type":"outcome","email":"c@x"#)
             .unwrap();
-        let (mut j, replay) = Journal::open(&path).unwrap();
+        let (mut j, replay) = Journal::open(&path, &identity()).unwrap();
         assert_eq!(
             replay.done.get("a@x.co"),
             Some(&OutcomeKind::Invited { id: "inv_a".into() })
@@ -187,7 +371,7 @@ mod tests {
         // The next record starts on a line of its own.
         j.intent(&["d@x.co".into()], 7).unwrap();
         drop(j);
-        let (_, replay) = Journal::open(&path).unwrap();
+        let (_, replay) = Journal::open(&path, &identity()).unwrap();
         assert_eq!(replay.in_doubt.get("d@x.co"), Some(&7));
         std::fs::remove_dir_all(&dir).unwrap();
     }

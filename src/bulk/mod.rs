@@ -168,6 +168,7 @@ pub struct BulkInvite {
     notify: Option<bool>,
     redirect_url: Option<String>,
     dry_run: bool,
+    input: Option<String>,
 }
 
 impl BulkInvite {
@@ -202,6 +203,7 @@ impl BulkInvite {
             notify: None,
             redirect_url: None,
             dry_run: false,
+            input: None,
         }
     }
 
@@ -249,6 +251,30 @@ impl BulkInvite {
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
+    }
+
+    /// The name of the input, recorded in the journal: a journal is resumed only by a run of
+    /// the same input (the CLI passes the CSV file's path).
+    pub fn input(mut self, name: impl Into<String>) -> Self {
+        self.input = Some(name.into());
+        self
+    }
+
+    fn identity(&self) -> journal::RunIdentity {
+        let (target, organization_id, role) = match &self.target {
+            Target::Application => ("application", None, None),
+            Target::Organization { id, role, .. } => {
+                ("organization", Some(id.clone()), Some(role.clone()))
+            }
+        };
+        journal::RunIdentity {
+            target: target.into(),
+            organization_id,
+            role,
+            service: self.clerk.base_url().to_string(),
+            key: self.clerk.key_fingerprint(),
+            input: self.input.clone(),
+        }
     }
 
     fn effective_limits(&self) -> BulkLimits {
@@ -300,26 +326,9 @@ impl BulkInvite {
         };
         let mut replay = journal::Replay::default();
         if let Some(path) = run.invite.journal.clone().filter(|_| !run.invite.dry_run) {
-            let (j, r) = journal::Journal::open(&path)?;
+            let (j, r) = journal::Journal::open(&path, &run.invite.identity())?;
             run.journal = Some(j);
             replay = r;
-        }
-        // Settle what an interrupted run left in doubt before sending anything.
-        let mut in_doubt: Vec<(String, i64)> = replay.in_doubt.drain().collect();
-        in_doubt.sort();
-        let mut resend = Vec::new();
-        for (email, sent_at) in in_doubt {
-            match run.find_existing(&email, sent_at).await? {
-                Some(id) => {
-                    let o = Outcome {
-                        email: email.clone(),
-                        kind: OutcomeKind::Invited { id },
-                    };
-                    run.report(std::slice::from_ref(&o), &mut on_outcome)?;
-                    replay.done.insert(email, o.kind);
-                }
-                None => resend.push(email),
-            }
         }
 
         let hasher = RandomState::new();
@@ -328,15 +337,11 @@ impl BulkInvite {
         // grow with the input.
         let mut fresh: VecDeque<String> = VecDeque::with_capacity(BATCH + 1);
         let mut input = emails.into_iter();
-        let mut resend = resend.into_iter();
         loop {
             while fresh.len() < BATCH {
-                let raw = match resend.next() {
-                    Some(e) => e,
-                    None => match input.next() {
-                        Some(e) => e.as_ref().to_string(),
-                        None => break,
-                    },
+                let raw = match input.next() {
+                    Some(e) => e.as_ref().to_string(),
+                    None => break,
                 };
                 let email = normalize(&raw);
                 if !seen.insert(hasher.hash_one(&email)) {
@@ -345,6 +350,18 @@ impl BulkInvite {
                 }
                 if replay.done.remove(&email).is_some() {
                     run.summary.done_earlier += 1;
+                    continue;
+                }
+                // Sent by an interrupted run without an outcome: settled before anything is
+                // sent again. Only addresses of this input are (others stay in doubt).
+                if let Some(sent_at) = replay.in_doubt.remove(&email)
+                    && let Some(id) = run.find_existing(&email, sent_at).await?
+                {
+                    let o = Outcome {
+                        email,
+                        kind: OutcomeKind::Invited { id },
+                    };
+                    run.report(std::slice::from_ref(&o), &mut on_outcome)?;
                     continue;
                 }
                 let kind = match crate::validate::email("email_address", &email) {
@@ -366,6 +383,15 @@ impl BulkInvite {
         }
         Ok(run.summary)
     }
+}
+
+/// A fingerprint of a secret key that tells keys apart without revealing them: 64 bits of
+/// FNV-1a (the key has far more entropy than the fingerprint keeps).
+pub(crate) fn key_fingerprint(key: &[u8]) -> String {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(key);
+    format!("fnv1a64:{:016x}", h.finish())
 }
 
 /// Trimmed and lower-cased.

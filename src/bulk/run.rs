@@ -306,7 +306,7 @@ impl Run {
         email: &str,
         sent_at: i64,
     ) -> Result<Option<String>> {
-        let horizon = sent_at - CLOCK_SKEW_MS;
+        let horizon = sent_at.saturating_sub(CLOCK_SKEW_MS);
         self.take_budget(Draw::GlobalOnly).await;
         match &self.invite.target {
             Target::Application => {

@@ -155,3 +155,54 @@ async fn organization_runs_narrow_down_errors_that_name_no_address() {
         ))
     );
 }
+
+#[tokio::test]
+async fn addresses_in_doubt_are_settled_only_when_they_are_in_this_input() {
+    use std::io::Write;
+    let emu = Emulator::builder()
+        .time_scale(3600.0)
+        .start()
+        .await
+        .unwrap();
+    let clerk = emu.client().unwrap();
+    let dir = std::env::temp_dir().join(format!("in-doubt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("j.journal");
+    let _ = std::fs::remove_file(&journal);
+    let run = || {
+        BulkInvite::application(&clerk)
+            .limits(BulkLimits::application().time_scale(3600.0))
+            .journal(&journal)
+    };
+    run().run(["a@doubt.test"], |_| {}).await.unwrap();
+    // An interrupted run left two addresses in doubt, one with an extreme timestamp.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    writeln!(
+        f,
+        r#"{{"type":"intent","emails":["elsewhere@doubt.test","b@doubt.test"],"at":-9223372036854775808}}"#
+    )
+    .unwrap();
+    drop(f);
+    let summary = run()
+        .run(["a@doubt.test", "b@doubt.test"], |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.done_earlier, 1);
+    assert_eq!(
+        summary.invited, 1,
+        "b, in this input, was settled and invited"
+    );
+    let stored: Vec<String> = emu
+        .invitations()
+        .into_iter()
+        .map(|i| i.email_address)
+        .collect();
+    assert!(
+        !stored.contains(&"elsewhere@doubt.test".to_string()),
+        "not in this input: {stored:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -392,3 +392,120 @@ async fn delete_and_erase_from_the_command_line() {
     assert!(String::from_utf8(out.stderr).unwrap().contains("inv_nope"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_is_bound_to_its_run() {
+    let emu = Emulator::start().await.unwrap();
+    emu.seed_organization("org_demo", "Demo", "demo", None);
+    let dir = temp_dir("bound");
+    let csv = dir.join("people.csv");
+    write(&csv, "email\na@bound.test\nb@bound.test\n");
+    let journal = dir.join("j.journal");
+    let mut c = tool(&emu);
+    c.args(["invite", "--csv"])
+        .arg(&csv)
+        .arg("--journal")
+        .arg(&journal);
+    assert_eq!(run(c).await.status.code(), Some(0));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&journal).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the journal holds every address");
+    }
+    let before = emu.request_count();
+
+    // The same journal for an organization run: refused, nothing sent.
+    let mut c = tool(&emu);
+    c.args([
+        "invite",
+        "--org",
+        "org_demo",
+        "--role",
+        "org:member",
+        "--csv",
+    ])
+    .arg(&csv)
+    .arg("--journal")
+    .arg(&journal);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("belongs to another run"), "{stderr}");
+    assert_eq!(emu.request_count(), before, "nothing sent");
+    assert!(emu.organization_invitations().is_empty());
+
+    // Another input with the same journal: refused too.
+    let other = dir.join("other.csv");
+    write(&other, "email\nc@bound.test\n");
+    let mut c = tool(&emu);
+    c.args(["invite", "--csv"])
+        .arg(&other)
+        .arg("--journal")
+        .arg(&journal);
+    assert_eq!(run(c).await.status.code(), Some(5));
+
+    // Another key (another instance): refused.
+    let mut c = tool(&emu);
+    c.env("CLERK_SECRET_KEY", "sk_test_another_instance");
+    c.args(["invite", "--csv"])
+        .arg(&csv)
+        .arg("--journal")
+        .arg(&journal);
+    assert_eq!(run(c).await.status.code(), Some(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_cells_are_escaped_and_an_unbalanced_quote_stops_with_its_line() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = temp_dir("forged");
+    let csv = dir.join("forged.csv");
+    write(
+        &csv,
+        "email\n\"x\tinvited\tceo@corp.com\tinv_forged\"\n\"\u{1b}[2Jwipe@x.test\"\nok@forged.test\n",
+    );
+    let mut c = tool(&emu);
+    c.args(["invite", "--csv"]).arg(&csv);
+    let out = run(c).await;
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no escape sequence reaches the terminal: {stdout:?}"
+    );
+    for line in stdout.lines() {
+        assert_eq!(
+            line.split('\t').count(),
+            3,
+            "three fields, whatever the cells hold: {line:?}"
+        );
+        assert!(!line.starts_with("invited\tceo@corp.com"), "{line:?}");
+    }
+    assert!(stdout.contains("invited\tok@forged.test"));
+
+    let bad = dir.join("unbalanced.csv");
+    write(
+        &bad,
+        "email\nfirst@q.test\n\"second@q.test\nthird@q.test\nfourth@q.test\n",
+    );
+    let mut c = tool(&emu);
+    c.args(["invite", "--csv"]).arg(&bad);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("line 3") && stderr.contains("never closed"),
+        "{stderr}"
+    );
+    let stored: Vec<String> = emu
+        .invitations()
+        .into_iter()
+        .map(|i| i.email_address)
+        .collect();
+    assert!(stored.contains(&"first@q.test".to_string()));
+    assert!(
+        !stored.iter().any(|e| e.contains("third")),
+        "rows after the quote are not merged into an address: {stored:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,8 @@ pub(crate) struct CsvEmails {
     pub(crate) column: Option<usize>,
     pub(crate) line: u64,
     pub(crate) bad: Rc<RefCell<Vec<Outcome>>>,
+    /// Set when reading stopped at a quote that is never closed (the line it opened on).
+    pub(crate) stopped: Rc<std::cell::Cell<Option<u64>>>,
 }
 
 impl CsvEmails {
@@ -26,6 +28,7 @@ impl CsvEmails {
             column: None,
             line: 0,
             bad,
+            stopped: Rc::new(std::cell::Cell::new(None)),
         })
     }
 }
@@ -38,6 +41,13 @@ impl Iterator for CsvEmails {
             let record = self.records.next()?;
             self.line += 1;
             let record = match record {
+                // A quoted cell that runs over lines: a quote that is never closed would merge
+                // every row after it into one. Reading stops there.
+                Ok(r) if r.iter().any(|c| c.contains(['\n', '\r'])) => {
+                    let line = r.position().map_or(self.line, |p| p.line());
+                    self.stopped.set(Some(line));
+                    return None;
+                }
                 Ok(r) => r,
                 Err(e) => {
                     self.bad

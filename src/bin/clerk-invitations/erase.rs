@@ -10,11 +10,11 @@ pub(crate) async fn delete(clerk: &Clerk, out: &Output, ids: Vec<String>) -> Res
         match clerk.invitations().delete(&id).await {
             Ok(d) => out.json_or(
                 &serde_json::json!({"id": d.id, "deleted": true, "already_gone": d.already_gone}),
-                || format!("deleted\t{}", d.id),
+                || tsv(&["deleted", &d.id]),
             ),
             Err(e) => {
                 let f = Failure::from(e);
-                eprintln!("error: {id}: {}", f.message);
+                eprintln!("error: {}: {}", esc(&id), esc(&f.message));
                 if f.code == 3 || f.code == 4 {
                     return Err(f);
                 }
@@ -29,8 +29,13 @@ pub(crate) async fn delete(clerk: &Clerk, out: &Output, ids: Vec<String>) -> Res
 /// address; the counts on standard error.
 pub(crate) async fn erase(clerk: &Clerk, out: &Output, args: EraseArgs) -> Result<u8, Failure> {
     let bad = Rc::new(RefCell::new(Vec::new()));
+    let mut stopped = None;
     let emails: Box<dyn Iterator<Item = String>> = match &args.csv {
-        Some(path) => Box::new(CsvEmails::open(path, bad.clone())?),
+        Some(path) => {
+            let rows = CsvEmails::open(path, bad.clone())?;
+            stopped = Some(rows.stopped.clone());
+            Box::new(rows)
+        }
         None => Box::new(args.email.clone().into_iter()),
     };
     let mut run = Erase::new(clerk)
@@ -49,29 +54,36 @@ pub(crate) async fn erase(clerk: &Clerk, out: &Output, args: EraseArgs) -> Resul
             match &e.kind {
                 ErasureKind::Erased { ids } => {
                     for id in ids {
-                        let _ = writeln!(stdout, "deleted\t{}\t{id}", e.email);
-                    }
-                    let _ = writeln!(stdout, "erased\t{}\t{} invitation(s)", e.email, ids.len());
-                }
-                ErasureKind::WouldErase { ids } => {
-                    for id in ids {
-                        let _ = writeln!(stdout, "would_delete\t{}\t{id}", e.email);
+                        let _ = writeln!(stdout, "{}", tsv(&["deleted", &e.email, id]));
                     }
                     let _ = writeln!(
                         stdout,
-                        "would_erase\t{}\t{} invitation(s)",
-                        e.email,
-                        ids.len()
+                        "{}",
+                        tsv(&["erased", &e.email, &format!("{} invitation(s)", ids.len())])
+                    );
+                }
+                ErasureKind::WouldErase { ids } => {
+                    for id in ids {
+                        let _ = writeln!(stdout, "{}", tsv(&["would_delete", &e.email, id]));
+                    }
+                    let _ = writeln!(
+                        stdout,
+                        "{}",
+                        tsv(&[
+                            "would_erase",
+                            &e.email,
+                            &format!("{} invitation(s)", ids.len())
+                        ])
                     );
                 }
                 ErasureKind::Invalid { reason } => {
-                    let _ = writeln!(stdout, "invalid\t{}\t{reason}", e.email);
+                    let _ = writeln!(stdout, "{}", tsv(&["invalid", &e.email, reason]));
                 }
                 ErasureKind::Failed { error, ids } => {
                     for id in ids {
-                        let _ = writeln!(stdout, "deleted\t{}\t{id}", e.email);
+                        let _ = writeln!(stdout, "{}", tsv(&["deleted", &e.email, id]));
                     }
-                    let _ = writeln!(stdout, "failed\t{}\t{error}", e.email);
+                    let _ = writeln!(stdout, "{}", tsv(&["failed", &e.email, error]));
                 }
                 _ => {}
             }
@@ -83,7 +95,7 @@ pub(crate) async fn erase(clerk: &Clerk, out: &Output, args: EraseArgs) -> Resul
             OutcomeKind::Invalid { reason } => reason.as_str(),
             _ => "",
         };
-        out.json_or(o, || format!("invalid\t{}\t{reason}", o.email));
+        out.json_or(o, || tsv(&["invalid", &o.email, reason]));
     }
     eprintln!(
         "{} address(es) erased ({} with no invitation), {} invitation(s) deleted{}, {} invalid, {} failed, {} done in an earlier run, {} duplicate(s) in the input; {} request(s)",
@@ -101,6 +113,14 @@ pub(crate) async fn erase(clerk: &Clerk, out: &Output, args: EraseArgs) -> Resul
         summary.duplicates_in_input,
         summary.requests,
     );
+    if let Some(line) = stopped.and_then(|s| s.get()) {
+        return Err(fail(
+            2,
+            format!(
+                "line {line}: a quote opened here is never closed, so the rows after it would be read as one; reading stopped there"
+            ),
+        ));
+    }
     Ok(if summary.failed + summary.invalid + malformed > 0 {
         1
     } else {

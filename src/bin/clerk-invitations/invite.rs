@@ -10,6 +10,7 @@ pub(crate) async fn invite(
 ) -> Result<u8, Failure> {
     let bad = Rc::new(RefCell::new(Vec::new()));
     let rows = CsvEmails::open(&args.csv, bad.clone())?;
+    let stopped = rows.stopped.clone();
     let (mut run, limits) = match (&args.org, &args.role) {
         (Some(org), Some(role)) => {
             let mut run = BulkInvite::organization(clerk, org.clone(), role.clone());
@@ -28,7 +29,7 @@ pub(crate) async fn invite(
     let limits = limits.time_scale(scale);
     run = run.limits(limits).dry_run(args.dry_run);
     if let Some(j) = &args.journal {
-        run = run.journal(j.clone());
+        run = run.journal(j.clone()).input(args.csv.display().to_string());
     }
     if let Some(d) = args.opts.expires_in_days {
         run = run.expires_in_days(d);
@@ -72,7 +73,7 @@ pub(crate) async fn invite(
                 OutcomeKind::Failed { error } => error.clone(),
                 _ => String::new(),
             };
-            format!("{}\t{}\t{}", o.kind.name(), o.email, detail)
+            tsv(&[o.kind.name(), &o.email, &detail])
         };
         match &progress {
             Some(bar) => bar.println(line),
@@ -124,6 +125,15 @@ pub(crate) async fn invite(
             summary.requests,
             started.elapsed().as_secs_f64()
         );
+    }
+    if let Some(line) = stopped.get() {
+        return Err(fail(
+            2,
+            format!(
+                "{} line {line}: a quote opened here is never closed, so the rows after it would be read as one; reading stopped there (the rows before it were handled; fix the file and run again with the same journal)",
+                esc(&args.csv.display().to_string())
+            ),
+        ));
     }
     Ok(
         if summary.failed > 0 || summary.invalid > 0 || malformed_rows > 0 {

@@ -6,7 +6,9 @@
 //!
 //! Exit codes: 0 success; 1 the service refused the request, or some addresses were invalid or
 //! failed; 2 bad usage or an unreadable input file; 3 configuration (no key, bad URL, unusable
-//! journal); 4 the service could not be reached (connection or timeout).
+//! journal); 4 the service could not be reached (connection or timeout); 5 the journal belongs
+//! to another run (another target, organization, role, service, key or input) or another run
+//! holds it.
 //!
 //! `delete ID...` deletes application invitations; `erase --email A` (or `--csv`) deletes every
 //! application invitation of each address, for data-erasure requests.
@@ -99,6 +101,13 @@ struct Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match e.kind() {
+            // A journal of another run, or one another run holds: nothing was sent.
+            ErrorKind::Configuration
+                if e.to_string().contains("belongs to another run")
+                    || e.to_string().contains("in use by another run") =>
+            {
+                5
+            }
             ErrorKind::Configuration => 3,
             ErrorKind::Transport | ErrorKind::Timeout => 4,
             ErrorKind::InvalidInput => 2,
@@ -124,7 +133,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            eprintln!("error: {}", esc(&f.message));
             ExitCode::from(f.code)
         }
     }

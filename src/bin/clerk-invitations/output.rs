@@ -2,6 +2,38 @@
 
 use super::*;
 
+/// A field of a text line, made safe for a terminal and for tab-separated reading: control
+/// characters (tab, newline, escape, ...), invisible direction marks and backslashes are
+/// written as escapes, so a value from a CSV cell or an error body can neither end a field or
+/// a line nor drive the terminal.
+pub(crate) fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || c == '\\'
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Fields joined by tabs, each escaped.
+pub(crate) fn tsv(fields: &[&str]) -> String {
+    fields.iter().map(|f| esc(f)).collect::<Vec<_>>().join("\t")
+}
+
 pub(crate) struct Output {
     pub(crate) json: bool,
 }
@@ -19,12 +51,12 @@ impl Output {
 
     pub(crate) fn invitation(&self, i: &Invitation) {
         self.json_or(i, || {
-            let mut line = format!("{}\t{}\t{}", i.id, i.email_address, i.status);
+            let status = i.status.to_string();
+            let mut fields = vec![i.id.as_str(), i.email_address.as_str(), status.as_str()];
             if let Some(url) = &i.url {
-                line.push('\t');
-                line.push_str(url);
+                fields.push(url);
             }
-            line
+            tsv(&fields)
         });
     }
 
@@ -33,19 +65,42 @@ impl Output {
         i: &OrganizationInvitationWithPublicOrganizationData,
     ) {
         self.json_or(i, || {
-            format!(
-                "{}\t{}\t{}\t{}",
-                i.id, i.email_address, i.organization_id, i.status
-            )
+            tsv(&[
+                &i.id,
+                &i.email_address,
+                &i.organization_id,
+                &i.status.to_string(),
+            ])
         });
     }
 
     pub(crate) fn org_invitation(&self, i: &OrganizationInvitation) {
         self.json_or(i, || {
-            format!(
-                "{}\t{}\t{}\t{}\t{}",
-                i.id, i.email_address, i.organization_id, i.role, i.status
-            )
+            tsv(&[
+                &i.id,
+                &i.email_address,
+                &i.organization_id,
+                &i.role,
+                &i.status.to_string(),
+            ])
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_cannot_forge_lines_or_drive_the_terminal() {
+        let forged = "x\ninvited\tceo@corp.com\tinv_forged";
+        let line = tsv(&["invalid", forged, "reason"]);
+        assert_eq!(line.lines().count(), 1);
+        assert_eq!(line.split('\t').count(), 3);
+        assert!(line.contains("x\\ninvited\\tceo@corp.com"));
+        assert_eq!(esc("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(esc("a\\b"), "a\\\\b", "backslashes stay unambiguous");
+        assert_eq!(esc("plain@example.com"), "plain@example.com");
+        assert!(!esc("\u{202e}moc.live").contains('\u{202e}'));
     }
 }
