@@ -55,6 +55,20 @@ pub struct Seed {
 }
 
 /// The instance's settings.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -86,6 +100,20 @@ fn is_zero(n: &i64) -> bool {
 }
 
 /// A user.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -100,6 +128,20 @@ pub struct User {
 }
 
 /// An organization.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -126,6 +168,20 @@ pub struct Organization {
 }
 
 /// A role of an organization.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -138,6 +194,20 @@ pub struct Role {
 }
 
 /// A membership.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -149,6 +219,20 @@ pub struct Member {
 }
 
 /// An application invitation.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -176,6 +260,20 @@ pub struct Invitation {
 }
 
 /// An organization invitation.
+///
+/// ```
+/// use clerk_invitations::emulator::Seed;
+/// let seed = Seed::from_yaml(r#"
+/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
+/// organizations:
+///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
+/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
+/// instance: {organizations_enabled: true}
+/// "#).unwrap();
+/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
+/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
