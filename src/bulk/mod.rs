@@ -23,6 +23,7 @@
 mod erase;
 mod journal;
 mod outcome;
+mod revoke;
 mod schedule;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -33,6 +34,7 @@ use schedule::Budget;
 
 pub use erase::{Erase, Erasure, ErasureKind, ErasureSummary};
 pub use outcome::{Outcome, OutcomeKind, Summary};
+pub use revoke::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;

@@ -509,3 +509,98 @@ async fn forged_cells_are_escaped_and_an_unbalanced_quote_stops_with_its_line() 
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_up_revokes_exactly_the_stale_ones_within_the_limits_and_resumes_after_sigkill() {
+    use clerk_invitations::emulator::Seed;
+    let now = clerk_invitations::models::timestamp(0)
+        .elapsed()
+        .unwrap()
+        .as_millis() as i64;
+    let day = 86_400_000_i64;
+    let mut yaml = String::from("invitations:\n");
+    for i in 0..1200 {
+        yaml.push_str(&format!(
+            "  - {{email_address: stale{i}@x.test, created_at: {}, expires_at: {}}}\n",
+            now - 30 * day - i,
+            now + 300 * day
+        ));
+    }
+    for i in 0..300 {
+        yaml.push_str(&format!(
+            "  - {{email_address: fresh{i}@x.test, created_at: {}, expires_at: {}}}\n",
+            now - day,
+            now + 300 * day
+        ));
+    }
+    let emu = Emulator::builder()
+        .time_scale(3600.0)
+        .record_exchanges(true)
+        .seed(Seed::from_yaml(&yaml).unwrap())
+        .start()
+        .await
+        .unwrap();
+    let dir = temp_dir("cleanup");
+    let journal = dir.join("cleanup.journal");
+    let args = |c: &mut Command| {
+        c.args([
+            "revoke",
+            "--older-than",
+            "7d",
+            "--time-scale",
+            "3600",
+            "--journal",
+        ])
+        .arg(&journal);
+    };
+
+    // A dry run selects the 1,200 and revokes nothing.
+    let mut c = tool(&emu);
+    args(&mut c);
+    c.arg("--dry-run");
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1200);
+    let revoked = |emu: &Emulator| {
+        emu.invitations()
+            .iter()
+            .filter(|i| i.status == "revoked")
+            .count()
+    };
+    assert_eq!(revoked(&emu), 0);
+
+    // Killed mid-run ...
+    let mut c = tool(&emu);
+    args(&mut c);
+    c.stdout(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let started = Instant::now();
+    while revoked(&emu) < 200 && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let after_kill = revoked(&emu);
+    assert!(after_kill >= 200 && after_kill < 1200, "{after_kill}");
+
+    // ... and resumed with the same journal.
+    let mut c = tool(&emu);
+    args(&mut c);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("done in an earlier run"), "{stderr}");
+    let stored = emu.invitations();
+    let stale_revoked = stored
+        .iter()
+        .filter(|i| i.email_address.starts_with("stale") && i.status == "revoked")
+        .count();
+    let fresh_revoked = stored
+        .iter()
+        .filter(|i| i.email_address.starts_with("fresh") && i.status == "revoked")
+        .count();
+    assert_eq!((stale_revoked, fresh_revoked), (1200, 0));
+    let refused = emu.exchanges().iter().filter(|x| x.status == 429).count();
+    assert_eq!(refused, 0, "within the limits");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,8 +41,10 @@ pub(crate) enum Command {
         #[arg(long)]
         order_by: Option<String>,
     },
-    /// Revoke an application invitation.
-    Revoke { invitation_id: String },
+    /// Revoke one application invitation by id, or, without an id, every pending invitation
+    /// that the filters select (a clean-up: application invitations, or an organization's with
+    /// --org), within the rate limits, resumable from --journal.
+    Revoke(RevokeArgs),
     /// Invite every address of a CSV file, within the rate limits.
     Invite(InviteArgs),
     /// Delete application invitations for good, in any status (DELETE /invitations/{id}).
@@ -196,4 +198,55 @@ pub(crate) struct EraseArgs {
     /// emulator started with --time-scale).
     #[arg(long, default_value_t = 1.0)]
     pub(crate) time_scale: f64,
+}
+
+#[derive(Args)]
+pub(crate) struct RevokeArgs {
+    /// The invitation to revoke. Without it, the filters below select the invitations.
+    pub(crate) invitation_id: Option<String>,
+    /// Clean up this organization's invitations instead of application invitations.
+    #[arg(long)]
+    pub(crate) org: Option<String>,
+    /// Only invitations created longer ago than this (by the service's clock): a number and a
+    /// unit, `s`, `m`, `h`, `d` or `w` (for example `7d`).
+    #[arg(long, value_parser = parse_age)]
+    pub(crate) older_than: Option<std::time::Duration>,
+    /// Only invitations to this address (repeatable).
+    #[arg(long)]
+    pub(crate) email: Vec<String>,
+    /// Only invitations to the addresses of this CSV file (a column named `email` or
+    /// `email_address`, else the first).
+    #[arg(long)]
+    pub(crate) csv: Option<PathBuf>,
+    /// Record each revoked invitation here; a rerun with the same journal skips them.
+    #[arg(long)]
+    pub(crate) journal: Option<PathBuf>,
+    /// Select and print what would be revoked; revoke nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// How much faster than real time the service's rate-limit windows pass (to match an
+    /// emulator started with --time-scale).
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) time_scale: f64,
+}
+
+/// `7d`, `12h`, `30m`, `90s`, `2w`.
+pub(crate) fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not an age: a number and a unit, such as 7d"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("`{s}`: the unit is one of s, m, h, d, w")),
+    };
+    n.checked_mul(secs)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{s}` is too long"))
 }

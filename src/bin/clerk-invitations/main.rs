@@ -34,12 +34,14 @@ mod csv_input;
 mod erase;
 mod invite;
 mod output;
+mod revoke;
 
 use args::*;
 use csv_input::*;
 use erase::*;
 use invite::*;
 use output::*;
+use revoke::*;
 
 /// Applies `--limit` and `--offset` to a list request.
 macro_rules! page_opts {
@@ -144,6 +146,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     let (clerk, _emulator) = if cli.emulator {
         let scale = match &cli.command {
             Command::Invite(a) if a.time_scale != 1.0 => a.time_scale,
+            Command::Revoke(a) if a.time_scale != 1.0 => a.time_scale,
             Command::Invite(_) => 3600.0,
             _ => 1.0,
         };
@@ -192,9 +195,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             list_opts!(req, list);
             print_items!(req, list, |i| out.invitation(i));
         }
-        Command::Revoke { invitation_id } => {
-            out.invitation(&clerk.invitations().revoke(invitation_id).await?);
-        }
+        Command::Revoke(args) => match args.invitation_id.clone() {
+            Some(invitation_id) => {
+                out.invitation(&clerk.invitations().revoke(invitation_id).await?);
+            }
+            None => return revoke_stale(&clerk, &out, args).await,
+        },
         Command::Org(cmd) => org(&clerk, &out, cmd).await?,
         Command::User(UserCommand::OrgInvitations { user_id, list }) => {
             let mut req = clerk.user(user_id).organization_invitations().list();
