@@ -171,6 +171,7 @@ pub struct BulkInvite {
     redirect_url: Option<String>,
     dry_run: bool,
     input: Option<String>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl BulkInvite {
@@ -206,6 +207,7 @@ impl BulkInvite {
             redirect_url: None,
             dry_run: false,
             input: None,
+            stop: None,
         }
     }
 
@@ -252,6 +254,15 @@ impl BulkInvite {
     /// addresses are reported as [`OutcomeKind::WouldInvite`].
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
+        self
+    }
+
+    /// Stops the run when `stop` turns `true` (on Ctrl-C, say): no request is started after
+    /// that (a wait for the rate limit ends at once), the one in flight finishes and is
+    /// journaled, and [`run`](BulkInvite::run) returns the counts with
+    /// [`Summary::interrupted`] set. Resume with the same journal.
+    pub fn stop_on(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.stop = Some(stop);
         self
     }
 
@@ -340,6 +351,10 @@ impl BulkInvite {
         let mut fresh: VecDeque<String> = VecDeque::with_capacity(BATCH + 1);
         let mut input = emails.into_iter();
         loop {
+            if run.stopped() {
+                run.summary.interrupted = true;
+                break;
+            }
             while fresh.len() < BATCH {
                 let raw = match input.next() {
                     Some(e) => e.as_ref().to_string(),

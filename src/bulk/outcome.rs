@@ -138,6 +138,9 @@ pub struct Summary {
     pub requests: u64,
     /// Requests answered `429` (each then waited out).
     pub rate_limited: u64,
+    /// Whether the run was stopped (see [`BulkInvite::stop_on`](crate::bulk::BulkInvite::stop_on))
+    /// before its input was done; resume it with the same journal.
+    pub interrupted: bool,
 }
 
 impl Summary {

@@ -71,8 +71,18 @@ impl Run {
     }
 
     /// Waits until the budgets a request draws on allow it, and records the send.
-    async fn take_budget(&mut self, draw: Draw) {
+    /// Whether the run was asked to stop.
+    pub(super) fn stopped(&self) -> bool {
+        self.invite.stop.as_ref().is_some_and(|s| *s.borrow())
+    }
+
+    /// Waits for the budgets, then takes them; `false` when the run was asked to stop
+    /// meanwhile (nothing taken).
+    async fn take_budget(&mut self, draw: Draw) -> bool {
         loop {
+            if self.stopped() {
+                return false;
+            }
             let now = Instant::now();
             let global = self.global.ready_at(now);
             let ready = self
@@ -81,7 +91,15 @@ impl Run {
             if ready <= now {
                 break;
             }
-            tokio::time::sleep_until(ready.into()).await;
+            match self.invite.stop.clone() {
+                Some(mut stop) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(ready.into()) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                None => tokio::time::sleep_until(ready.into()).await,
+            }
         }
         let now = Instant::now();
         self.global.record(now);
@@ -89,6 +107,7 @@ impl Run {
             b.record(now);
         }
         self.summary.requests += 1;
+        true
     }
 
     /// Whether a group of this size should go through the bulk endpoint: always for more than
@@ -130,11 +149,15 @@ impl Run {
         on_outcome: &mut F,
     ) -> Result<()> {
         let bulk = self.use_bulk(group.len());
+        let draw = if bulk { Draw::Bulk } else { Draw::Single };
+        if !self.take_budget(draw).await {
+            // Asked to stop while waiting: nothing sent, nothing in doubt.
+            self.summary.interrupted = true;
+            return Ok(());
+        }
         if let Some(j) = &mut self.journal {
             j.intent(&group, now_ms())?;
         }
-        let draw = if bulk { Draw::Bulk } else { Draw::Single };
-        self.take_budget(draw).await;
         let verdict = match &self.invite.target {
             Target::Application => self.send_application(&group, bulk).await,
             Target::Organization { .. } => self.send_organization(&group, bulk).await,

@@ -581,7 +581,7 @@ async fn a_clean_up_revokes_exactly_the_stale_ones_within_the_limits_and_resumes
     child.kill().unwrap();
     let _ = child.wait();
     let after_kill = revoked(&emu);
-    assert!(after_kill >= 200 && after_kill < 1200, "{after_kill}");
+    assert!((200..1200).contains(&after_kill), "{after_kill}");
 
     // ... and resumed with the same journal.
     let mut c = tool(&emu);
@@ -602,5 +602,73 @@ async fn a_clean_up_revokes_exactly_the_stale_ones_within_the_limits_and_resumes
     assert_eq!((stale_revoked, fresh_revoked), (1200, 0));
     let refused = emu.exchanges().iter().filter(|x| x.status == 429).count();
     assert_eq!(refused, 0, "within the limits");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_cleanly_says_how_to_resume_and_the_resume_invites_each_once() {
+    let emu = Emulator::builder()
+        .time_scale(3600.0)
+        .start()
+        .await
+        .unwrap();
+    // Slow enough that the signal arrives mid-run.
+    emu.set_latency(Duration::from_millis(40));
+    let dir = temp_dir("ctrlc");
+    let csv = dir.join("people.csv");
+    let mut text = String::from("email\n");
+    for i in 0..400 {
+        text.push_str(&format!("p{i}@ctrlc.test\n"));
+    }
+    write(&csv, &text);
+    let journal = dir.join("j.journal");
+    let command = |emu: &Emulator| {
+        let mut c = tool(emu);
+        c.args(["invite", "--time-scale", "3600", "--csv"])
+            .arg(&csv)
+            .arg("--journal")
+            .arg(&journal)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let child = command(&emu).spawn().unwrap();
+    let started = Instant::now();
+    while emu.invitations().len() < 30 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "the documented code: {out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("resume with the same command"), "{stderr}");
+    assert!(stderr.contains("--journal"), "{stderr}");
+    let first = emu.invitations().len();
+    assert!(first < 400, "stopped early: {first}");
+
+    emu.set_latency(Duration::ZERO);
+    let out = tokio::task::spawn_blocking({
+        let mut c = command(&emu);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut emails: Vec<String> = emu
+        .invitations()
+        .into_iter()
+        .map(|i| i.email_address)
+        .collect();
+    assert_eq!(emails.len(), 400, "each address once");
+    emails.sort();
+    emails.dedup();
+    assert_eq!(emails.len(), 400);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -82,6 +82,18 @@ pub(crate) async fn invite(
             }
         }
     };
+    // Ctrl-C or SIGTERM: stop sending, finish and journal what is in flight, print the counts
+    // and how to resume. A second one exits at once (the journal is flushed after every
+    // request, so it stays consistent either way).
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(async move {
+        interrupted().await;
+        eprintln!("stopping after the request in flight (interrupt again to exit at once)");
+        let _ = stop_tx.send(true);
+        interrupted().await;
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
+    run = run.stop_on(stop_rx);
     let result = run
         .run(rows, |o| {
             for b in bad.borrow_mut().drain(..) {
@@ -98,6 +110,7 @@ pub(crate) async fn invite(
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
+    watcher.abort();
     let summary: Summary = result?;
     let malformed_rows = count_malformed(seen, &summary);
     if out.json {
@@ -125,6 +138,17 @@ pub(crate) async fn invite(
             summary.requests,
             started.elapsed().as_secs_f64()
         );
+    }
+    if summary.interrupted {
+        let resume = match &args.journal {
+            Some(_) => format!(
+                "interrupted: resume with the same command and journal:\n  {}",
+                resume_command()
+            ),
+            None => "interrupted: without --journal, rerun the command; addresses already invited are answered as already invited".to_string(),
+        };
+        eprintln!("{resume}");
+        return Ok(EXIT_INTERRUPTED);
     }
     if let Some(line) = stopped.get() {
         return Err(fail(
@@ -155,4 +179,46 @@ pub(crate) fn count_malformed(seen: u64, s: &Summary) -> u64 {
         + s.failed
         + s.would_invite;
     seen.saturating_sub(engine)
+}
+
+/// The exit code of a run stopped by Ctrl-C or SIGTERM.
+pub(crate) const EXIT_INTERRUPTED: u8 = 6;
+
+/// Ctrl-C, or SIGTERM where there is one.
+pub(crate) async fn interrupted() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// This process's command line, quoted for a POSIX shell.
+pub(crate) fn resume_command() -> String {
+    std::env::args()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .map(|a| esc(&a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

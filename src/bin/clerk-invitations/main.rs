@@ -8,7 +8,8 @@
 //! failed; 2 bad usage or an unreadable input file; 3 configuration (no key, bad URL, unusable
 //! journal); 4 the service could not be reached (connection or timeout); 5 the journal belongs
 //! to another run (another target, organization, role, service, key or input) or another run
-//! holds it.
+//! holds it; 6 interrupted by Ctrl-C or SIGTERM (the counts and the command to resume are
+//! printed).
 //!
 //! `delete ID...` deletes application invitations; `erase --email A` (or `--csv`) deletes every
 //! application invitation of each address, for data-erasure requests.
