@@ -672,3 +672,78 @@ async fn ctrl_c_stops_cleanly_says_how_to_resume_and_the_resume_invites_each_onc
     assert_eq!(emails.len(), 400);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every subcommand's `--help`: each option and argument explained, and the environment and
+/// exit codes at the end.
+#[test]
+fn every_option_and_argument_has_help_and_every_help_names_env_and_exit_codes() {
+    fn help(path: &[&str]) -> String {
+        let mut args: Vec<&str> = path.to_vec();
+        args.push("--help");
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success(), "{path:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+    fn subcommands(text: &str) -> Vec<String> {
+        let mut in_commands = false;
+        let mut found = Vec::new();
+        for line in text.lines() {
+            if line.starts_with("Commands:") {
+                in_commands = true;
+                continue;
+            }
+            if in_commands {
+                match line.strip_prefix("  ") {
+                    Some(rest) if !rest.starts_with(' ') => {
+                        let name = rest.split_whitespace().next().unwrap().to_string();
+                        if name != "help" {
+                            found.push(name);
+                        }
+                    }
+                    _ if line.trim().is_empty() => in_commands = false,
+                    _ => {}
+                }
+            }
+        }
+        found
+    }
+    let mut queue: Vec<Vec<String>> = vec![Vec::new()];
+    let mut checked = 0;
+    while let Some(path) = queue.pop() {
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&refs);
+        assert!(
+            text.contains("CLERK_SECRET_KEY") && text.contains("CLERK_API_URL"),
+            "{path:?}"
+        );
+        assert!(
+            text.contains("Exit codes:") && text.contains("6  interrupted"),
+            "{path:?}"
+        );
+        for line in text.lines() {
+            let t = line.trim_start();
+            let is_entry = (t.starts_with('-') || t.starts_with('<'))
+                && line.starts_with("  ")
+                && !line.starts_with("          ");
+            if is_entry {
+                // "  --limit <LIMIT>    text" or, in the long form, text on the next line.
+                let described = t.split("  ").filter(|p| !p.trim().is_empty()).count() > 1;
+                let next = text.lines().skip_while(|l| *l != line).nth(1).unwrap_or("");
+                assert!(
+                    described || next.starts_with("          "),
+                    "{path:?}: `{}` has no help text",
+                    t.trim()
+                );
+            }
+        }
+        for sub in subcommands(&text) {
+            let mut p = path.clone();
+            p.push(sub);
+            queue.push(p);
+        }
+        checked += 1;
+    }
+    assert!(checked > 12, "walked {checked} commands");
+    // `org pending` lists pending invitations: no --status is offered.
+    assert!(!help(&["org", "pending"]).contains("--status"));
+}

@@ -6,7 +6,8 @@ use super::*;
 #[command(
     name = "clerk-invitations",
     version,
-    about = "Manage Clerk invitations."
+    about = "Manage Clerk invitations: application and organization invitations, one at a time or thousands within the rate limits.",
+    after_help = AFTER_HELP
 )]
 pub(crate) struct Cli {
     /// Print JSON (one object per line) instead of text.
@@ -19,10 +20,25 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+/// Shown under every `--help`: the environment and the exit codes.
+pub(crate) const AFTER_HELP: &str = "Environment:
+  CLERK_SECRET_KEY   the secret key (sk_test_... or sk_live_...); required unless --emulator
+  CLERK_API_URL      the API's base URL (default https://api.clerk.com/v1): an emulator, a proxy
+
+Exit codes:
+  0  success
+  1  the service refused the request, or some addresses or invitations were invalid or failed
+  2  bad usage, or an unreadable or malformed input file
+  3  configuration: no key, a bad URL, an unusable journal
+  4  the service could not be reached (connection or timeout)
+  5  the journal belongs to another run, or another run holds it (nothing was sent)
+  6  interrupted by Ctrl-C or SIGTERM (the counts and the command to resume are printed)";
+
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Invite one address (POST /invitations).
     Create {
+        /// The address to invite.
         email: String,
         #[command(flatten)]
         opts: InviteOpts,
@@ -49,7 +65,7 @@ pub(crate) enum Command {
     Invite(InviteArgs),
     /// Delete application invitations for good, in any status (DELETE /invitations/{id}).
     Delete {
-        /// The ids of the invitations to delete.
+        /// The ids of the invitations to delete (`inv_...`).
         #[arg(required = true)]
         invitation_ids: Vec<String>,
     },
@@ -69,10 +85,14 @@ pub(crate) enum Command {
 pub(crate) enum OrgCommand {
     /// Invite one address to an organization.
     Create {
+        /// The organization (`org_...`).
         organization_id: String,
+        /// The address to invite.
         email: String,
+        /// The role the invitee gets, such as `org:member` or `org:admin`.
         #[arg(long)]
         role: String,
+        /// The user sending the invitation (must be allowed to manage members).
         #[arg(long)]
         inviter: Option<String>,
         #[command(flatten)]
@@ -80,27 +100,35 @@ pub(crate) enum OrgCommand {
     },
     /// List an organization's invitations.
     List {
+        /// The organization (`org_...`).
         organization_id: String,
         #[command(flatten)]
         list: ListOpts,
+        /// Only invitations to this address.
         #[arg(long)]
         email: Option<String>,
     },
     /// List an organization's pending invitations (deprecated upstream).
     Pending {
+        /// The organization (`org_...`).
         organization_id: String,
         #[command(flatten)]
-        list: ListOpts,
+        page: PageOpts,
     },
     /// Show one organization invitation.
     Get {
+        /// The organization (`org_...`).
         organization_id: String,
+        /// The invitation (`orginv_...`).
         invitation_id: String,
     },
     /// Revoke an organization invitation.
     Revoke {
+        /// The organization (`org_...`).
         organization_id: String,
+        /// The invitation (`orginv_...`).
         invitation_id: String,
+        /// The user revoking it (must be allowed to manage members).
         #[arg(long)]
         requesting_user: Option<String>,
     },
@@ -108,6 +136,7 @@ pub(crate) enum OrgCommand {
     All {
         #[command(flatten)]
         list: ListOpts,
+        /// Match part of the invitee's address.
         #[arg(long)]
         query: Option<String>,
     },
@@ -117,9 +146,13 @@ pub(crate) enum OrgCommand {
 pub(crate) enum UserCommand {
     /// A user's organization invitations.
     OrgInvitations {
+        /// The user (`user_...`).
         user_id: String,
+        /// Only invitations with this status (this list takes one).
+        #[arg(long)]
+        status: Option<String>,
         #[command(flatten)]
-        list: ListOpts,
+        page: PageOpts,
     },
 }
 
@@ -142,8 +175,16 @@ pub(crate) struct ListOpts {
     /// status of the spec.
     #[arg(long)]
     pub(crate) status: Vec<String>,
+    #[command(flatten)]
+    pub(crate) page: PageOpts,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct PageOpts {
+    /// Invitations per page, 1 to 500 (the service's default is 10).
     #[arg(long)]
     pub(crate) limit: Option<u32>,
+    /// Invitations to skip.
     #[arg(long)]
     pub(crate) offset: Option<u64>,
     /// Every page, not just one.
@@ -159,8 +200,10 @@ pub(crate) struct InviteArgs {
     /// Invite to this organization (with --role).
     #[arg(long, requires = "role")]
     pub(crate) org: Option<String>,
+    /// The role the invitees get in the organization, such as `org:member`.
     #[arg(long, requires = "org")]
     pub(crate) role: Option<String>,
+    /// The user sending the organization invitations (must be allowed to manage members).
     #[arg(long, requires = "org")]
     pub(crate) inviter: Option<String>,
     /// Record outcomes here as they happen; a rerun with the same journal resumes.

@@ -14,7 +14,7 @@
 //! `delete ID...` deletes application invitations; `erase --email A` (or `--csv`) deletes every
 //! application invitation of each address, for data-erasure requests.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind, Summary};
 use clerk_invitations::emulator::Emulator;
 use clerk_invitations::{
@@ -62,7 +62,7 @@ macro_rules! list_opts {
         for s in &$list.status {
             $req = $req.status(status(s)?);
         }
-        page_opts!($req, $list);
+        page_opts!($req, $list.page);
     };
 }
 
@@ -132,7 +132,10 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&with_epilogue(Cli::command()).get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli).await {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
@@ -194,7 +197,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 req = req.order_by(o);
             }
             list_opts!(req, list);
-            print_items!(req, list, |i| out.invitation(i));
+            print_items!(req, list.page, |i| out.invitation(i));
         }
         Command::Revoke(args) => match args.invitation_id.clone() {
             Some(invitation_id) => {
@@ -203,15 +206,17 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             None => return revoke_stale(&clerk, &out, args).await,
         },
         Command::Org(cmd) => org(&clerk, &out, cmd).await?,
-        Command::User(UserCommand::OrgInvitations { user_id, list }) => {
+        Command::User(UserCommand::OrgInvitations {
+            user_id,
+            status: wanted,
+            page,
+        }) => {
             let mut req = clerk.user(user_id).organization_invitations().list();
-            match list.status.as_slice() {
-                [] => {}
-                [one] => req = req.status(status(one)?),
-                _ => return Err(fail(2, "user org-invitations takes one --status")),
+            if let Some(one) = wanted {
+                req = req.status(status(&one)?);
             }
-            page_opts!(req, list);
-            print_items!(req, list, |i| out.org_invitation_with_org(i));
+            page_opts!(req, page);
+            print_items!(req, page, |i| out.org_invitation_with_org(i));
         }
         Command::Invite(args) => return invite(&clerk, &out, args, cli.emulator).await,
         Command::Delete { invitation_ids } => return delete(&clerk, &out, invitation_ids).await,
@@ -250,25 +255,19 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 req = req.email_address(e);
             }
             list_opts!(req, list);
-            print_items!(req, list, |i| out.org_invitation(i));
+            print_items!(req, list.page, |i| out.org_invitation(i));
         }
         OrgCommand::Pending {
             organization_id,
-            list,
+            page,
         } => {
-            if !list.status.is_empty() {
-                return Err(fail(
-                    2,
-                    "org pending lists pending invitations: --status does not apply",
-                ));
-            }
             #[allow(deprecated)]
             let mut req = clerk
                 .organization(organization_id)
                 .invitations()
                 .list_pending();
-            page_opts!(req, list);
-            print_items!(req, list, |i| out.org_invitation(i));
+            page_opts!(req, page);
+            print_items!(req, page, |i| out.org_invitation(i));
         }
         OrgCommand::Get {
             organization_id,
@@ -301,7 +300,7 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 req = req.query(q);
             }
             list_opts!(req, list);
-            print_items!(req, list, |i| out.org_invitation_with_org(i));
+            print_items!(req, list.page, |i| out.org_invitation_with_org(i));
         }
     }
     Ok(())
@@ -321,4 +320,17 @@ fn status(s: &str) -> Result<InvitationStatus, Failure> {
             ),
         ))
     }
+}
+
+/// Every command's help ends with the environment and the exit codes.
+fn with_epilogue(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let mut cmd = cmd.after_help(AFTER_HELP);
+    for name in names {
+        cmd = cmd.mut_subcommand(name, with_epilogue);
+    }
+    cmd
 }
