@@ -172,6 +172,31 @@ pub struct BulkInvite {
     dry_run: bool,
     input: Option<String>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    progress: Option<ProgressHook>,
+}
+
+/// What a run reports besides outcomes, for a progress display: see
+/// [`BulkInvite::on_progress`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// An address of the input that the journal records as done by an earlier run (it gets
+    /// no outcome in this one).
+    DoneEarlier,
+    /// Waiting for the rate limits until this moment before sending again.
+    Waiting(std::time::Instant),
+    /// Sending again after a wait.
+    Sending,
+}
+
+/// A progress callback (shared, so the run stays `Clone`).
+#[derive(Clone)]
+pub(crate) struct ProgressHook(std::sync::Arc<dyn Fn(Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
 }
 
 impl BulkInvite {
@@ -208,6 +233,7 @@ impl BulkInvite {
             dry_run: false,
             input: None,
             stop: None,
+            progress: None,
         }
     }
 
@@ -264,6 +290,30 @@ impl BulkInvite {
     pub fn stop_on(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Self {
         self.stop = Some(stop);
         self
+    }
+
+    /// Calls `hook` with what an honest progress display needs besides the outcomes: addresses
+    /// the journal already holds, and waits for the rate limits (a wait of over a second).
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+    /// use clerk_invitations::bulk::{BulkInvite, Progress};
+    /// let run = BulkInvite::application(&clerk).on_progress(|p| {
+    ///     if let Progress::Waiting(until) = p {
+    ///         eprintln!("waiting {:?} for the rate limits", until - std::time::Instant::now());
+    ///     }
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn on_progress(mut self, hook: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressHook(std::sync::Arc::new(hook)));
+        self
+    }
+
+    pub(crate) fn report_progress(&self, p: Progress) {
+        if let Some(h) = &self.progress {
+            (h.0)(p);
+        }
     }
 
     /// The name of the input, recorded in the journal: a journal is resumed only by a run of
@@ -367,6 +417,7 @@ impl BulkInvite {
                 }
                 if replay.done.remove(&email).is_some() {
                     run.summary.done_earlier += 1;
+                    run.invite.report_progress(Progress::DoneEarlier);
                     continue;
                 }
                 // Sent by an interrupted run without an outcome: settled before anything is

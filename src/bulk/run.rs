@@ -91,6 +91,10 @@ impl Run {
             if ready <= now {
                 break;
             }
+            let long_wait = ready.duration_since(now) > Duration::from_secs(1);
+            if long_wait {
+                self.invite.report_progress(super::Progress::Waiting(ready));
+            }
             match self.invite.stop.clone() {
                 Some(mut stop) => {
                     tokio::select! {
@@ -99,6 +103,9 @@ impl Run {
                     }
                 }
                 None => tokio::time::sleep_until(ready.into()).await,
+            }
+            if long_wait {
+                self.invite.report_progress(super::Progress::Sending);
             }
         }
         let now = Instant::now();

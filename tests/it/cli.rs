@@ -747,3 +747,134 @@ fn every_option_and_argument_has_help_and_every_help_names_env_and_exit_codes() 
     // `org pending` lists pending invitations: no --status is offered.
     assert!(!help(&["org", "pending"]).contains("--status"));
 }
+
+/// Runs the tool on a pseudo-terminal (stdin, stdout and stderr), typing `input` and then an
+/// end of file when given; returns what the terminal showed and the exit code.
+async fn on_a_terminal(emu: &Emulator, args: &[&str], input: Option<&str>) -> (String, i32) {
+    const PTY: &str = r#"
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+data = os.environ.get("PTY_INPUT")
+if data is not None:
+    time.sleep(0.5)
+    os.write(fd, data.encode())
+    os.write(fd, b"\x04")
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.WEXITSTATUS(status))
+"#;
+    let mut c = Command::new("python3");
+    c.arg("-c").arg(PTY).arg(BIN).args(args);
+    c.env("CLERK_SECRET_KEY", DEFAULT_EMULATOR_KEY)
+        .env("CLERK_API_URL", emu.base_url());
+    if let Some(i) = input {
+        c.env("PTY_INPUT", i);
+    }
+    let out = run(c).await;
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_on_a_terminal_is_read_once_and_invites() {
+    let emu = Emulator::start().await.unwrap();
+    let (shown, code) = on_a_terminal(
+        &emu,
+        &["invite", "--csv", "/dev/stdin"],
+        Some("email\nfirst@tty.test\nsecond@tty.test\n"),
+    )
+    .await;
+    assert_eq!(code, 0, "{shown}");
+    let mut stored: Vec<String> = emu
+        .invitations()
+        .into_iter()
+        .map(|i| i.email_address)
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["first@tty.test", "second@tty.test"], "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_of_a_two_thousand_row_run_ends_at_two_thousand_of_two_thousand() {
+    let emu = Emulator::builder()
+        .time_scale(3600.0)
+        .start()
+        .await
+        .unwrap();
+    let dir = temp_dir("progress");
+    let csv = dir.join("people.csv");
+    let mut text = String::from("email\n");
+    for i in 0..2000 {
+        text.push_str(&format!("p{i}@progress.test\n"));
+    }
+    write(&csv, &text);
+    let journal = dir.join("j.journal");
+    let csv_arg = csv.to_str().unwrap();
+    let journal_arg = journal.to_str().unwrap();
+    let (shown, code) = on_a_terminal(
+        &emu,
+        &[
+            "invite",
+            "--time-scale",
+            "3600",
+            "--csv",
+            csv_arg,
+            "--journal",
+            journal_arg,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("2000/2000 rows"),
+        "the header is no row: {shown:.2000}"
+    );
+    assert!(!shown.contains("/2001"), "{shown:.2000}");
+    assert_eq!(emu.invitations().len(), 2000);
+
+    // A resumed run's total leaves out what the journal holds: it ends full too.
+    let emails: Vec<String> = (2000..2100)
+        .map(|i| format!("p{i}@progress.test"))
+        .collect();
+    let mut more = text.clone();
+    for e in &emails {
+        more.push_str(e);
+        more.push('\n');
+    }
+    write(&csv, &more);
+    let (shown, code) = on_a_terminal(
+        &emu,
+        &[
+            "invite",
+            "--time-scale",
+            "3600",
+            "--csv",
+            csv_arg,
+            "--journal",
+            journal_arg,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("100/100 rows"), "{shown:.2000}");
+    assert!(
+        shown.contains("2000 done in an earlier run"),
+        "{shown:.2000}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

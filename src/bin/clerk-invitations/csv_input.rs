@@ -91,15 +91,27 @@ pub(crate) fn malformed(line: u64, why: &str) -> Outcome {
     )
 }
 
-pub(crate) fn count_rows(path: &PathBuf) -> u64 {
-    std::fs::File::open(path)
-        .map(|f| {
-            csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(f)
-                .into_records()
-                .count() as u64
-        })
-        .unwrap_or(0)
+/// The data rows of a regular file (its header left out), counted ahead for a progress total;
+/// `None` for anything else (a pipe, a terminal), which can be read only once.
+pub(crate) fn count_rows(path: &PathBuf) -> Option<u64> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    let mut records = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(f)
+        .into_records();
+    let first = records.next()?;
+    let header = first.ok().is_some_and(|r| {
+        r.iter()
+            .any(|c| c.eq_ignore_ascii_case("email") || c.eq_ignore_ascii_case("email_address"))
+    });
+    let rest = records
+        .filter(|r| r.as_ref().map_or(true, |r| !r.iter().all(str::is_empty)))
+        .count() as u64;
+    Some(rest + u64::from(!header))
 }

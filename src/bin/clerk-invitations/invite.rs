@@ -41,25 +41,66 @@ pub(crate) async fn invite(
         run = run.redirect_url(u.clone());
     }
 
+    // On a terminal: a bar whose total is the file's data rows (no header), less what the
+    // journal already holds, or a running count for a pipe (which is never read twice).
     let progress = (!out.json && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(count_rows(&args.csv));
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
+        let bar = match count_rows(&args.csv) {
+            Some(rows) => {
+                let bar = indicatif::ProgressBar::new(rows);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            }
+            None => {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} {pos} rows  {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar
+            }
+        };
+        bar.enable_steady_tick(std::time::Duration::from_millis(500));
         bar
     });
+    if let Some(bar) = &progress {
+        let bar = bar.clone();
+        run = run.on_progress(move |p| match p {
+            Progress::DoneEarlier => {
+                if let Some(len) = bar.length() {
+                    bar.set_length(len.saturating_sub(1));
+                }
+            }
+            Progress::Waiting(until) => {
+                let secs = until.saturating_duration_since(Instant::now()).as_secs();
+                let at = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
+                let clock = httpdate::fmt_http_date(at);
+                bar.set_message(format!(
+                    "waiting for the rate limits: sending resumes in {secs} s ({clock})"
+                ));
+            }
+            Progress::Sending => bar.set_message("sending"),
+            _ => {}
+        });
+    }
     let started = Instant::now();
     let max_rate = limits.max_rate();
+    let mut sent: u64 = 0;
     let mut seen: u64 = 0;
     let mut emit = |o: &Outcome| {
         seen += 1;
         if let Some(bar) = &progress {
             bar.inc(1);
-            let rate = seen as f64 / started.elapsed().as_secs_f64().max(0.001);
+            if !matches!(o.kind, OutcomeKind::Invalid { .. }) {
+                sent += 1;
+            }
+            // The sustained rate: addresses handled over the whole run, waits included.
+            let rate = sent as f64 / started.elapsed().as_secs_f64().max(0.001);
             let left = bar.length().unwrap_or(0).saturating_sub(bar.position());
             bar.set_message(format!(
-                "{rate:.1}/s, ETA {:.0} s at the limits' {max_rate:.2}/s",
+                "{rate:.2}/s sustained, ETA {:.0} s at the limits' {max_rate:.2}/s",
                 left as f64 / max_rate
             ));
         }
@@ -108,7 +149,8 @@ pub(crate) async fn invite(
         emit(b);
     }
     if let Some(bar) = &progress {
-        bar.finish_and_clear();
+        // The last state stays on screen: `N/N rows`.
+        bar.finish();
     }
     watcher.abort();
     let summary: Summary = result?;

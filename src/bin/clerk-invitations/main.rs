@@ -15,7 +15,7 @@
 //! application invitation of each address, for data-erasure requests.
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind, Summary};
+use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind, Progress, Summary};
 use clerk_invitations::emulator::Emulator;
 use clerk_invitations::{
     Clerk, Error, ErrorKind, Invitation, InvitationStatus, OrganizationInvitation,
