@@ -155,8 +155,8 @@ async fn set_clock(AxState(shared): App, body: Body) -> Response {
     clock_json(&s)
 }
 
-/// `POST /__emulator/settings` with any of `latency_ms`, `list_lag_ms` and
-/// `organizations_enabled`.
+/// `POST /__emulator/settings` with any of `latency_ms`, `list_lag_ms`,
+/// `organizations_enabled` and `organization_seats` (`{"org_1": 5}`; null: unlimited).
 async fn settings(AxState(shared): App, body: Body) -> Response {
     let m = match json_object(body).await {
         Ok(m) => m,
@@ -172,6 +172,19 @@ async fn settings(AxState(shared): App, body: Body) -> Response {
                 shared.state().list_lag_ms = n.as_i64().unwrap_or(0);
             }
             ("organizations_enabled", Value::Bool(b)) => shared.state().organizations_enabled = *b,
+            // {"org_1": 5, "org_2": null}: the seats of each organization's plan.
+            ("organization_seats", Value::Object(seats)) => {
+                let mut s = shared.state();
+                for (org, n) in seats {
+                    let Some(o) = s.organizations.get_mut(org) else {
+                        return admin_error(
+                            StatusCode::NOT_FOUND,
+                            format!("no organization {org}"),
+                        );
+                    };
+                    o.seats = n.as_u64().and_then(|n| u32::try_from(n).ok());
+                }
+            }
             _ => {
                 return admin_error(
                     StatusCode::BAD_REQUEST,
