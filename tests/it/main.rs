@@ -6,6 +6,8 @@ mod support;
 mod bulk;
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_operator;
 
 mod decoding;
 #[cfg(feature = "emulator")]
