@@ -8,6 +8,13 @@
 //! calls) in the process: for a profiler, and for comparing the clients without the others
 //! sharing the process.
 //!
+//! First, per call: the allocations and bytes allocated by the calling thread (a counting
+//! global allocator; the server's thread is not counted), sequential calls after a warm-up.
+//!
+//! `OVERHEAD_PROFILE=facade|raw|plain OVERHEAD_CALL=list|create OVERHEAD_CALLS=N` makes only N
+//! sequential calls of that client: `benches/instructions.sh` runs it under callgrind to count
+//! instructions per call.
+//!
 //! Run: `cargo bench --bench overhead --features emulator`
 
 use axum::Router;
@@ -20,6 +27,40 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const KEY: &str = "sk_test_bench";
+
+/// Counts the allocations (and bytes) of the thread that makes them.
+struct Counting;
+
+thread_local! {
+    static ALLOCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + layout.size() as u64));
+        // SAFETY: forwards the caller's layout to the system allocator.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + new as u64));
+        // SAFETY: as for `alloc`; `ptr` came from this allocator with `layout`.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counted() -> (u64, u64) {
+    (ALLOCS.with(|c| c.get()), BYTES.with(|c| c.get()))
+}
 const SEQUENTIAL_CALLS: usize = 4000;
 const CONCURRENCY: usize = 64;
 const CONCURRENT_CALLS: usize = 12800;
@@ -234,13 +275,24 @@ async fn main() {
         plain: reqwest::Client::new(),
         base,
     };
-    // OVERHEAD_PROFILE=facade|raw|plain: only that client, 64 callers, for a profiler.
+    // OVERHEAD_PROFILE=facade|raw|plain: only that client, for a profiler.
     if let Ok(only) = std::env::var("OVERHEAD_PROFILE") {
         let via = match only.as_str() {
             "facade" => Via::Facade,
             "raw" => Via::Raw,
             _ => Via::Plain,
         };
+        if let Ok(n) = std::env::var("OVERHEAD_CALLS") {
+            let n: usize = n.parse().expect("OVERHEAD_CALLS is a number");
+            let call = match std::env::var("OVERHEAD_CALL").as_deref() {
+                Ok("create") => Call::Create,
+                _ => Call::List,
+            };
+            for _ in 0..n {
+                once(&clients, via, call).await;
+            }
+            return;
+        }
         let c = clients.clone();
         let rate = throughput(CONCURRENCY, CONCURRENT_CALLS * 10, move || {
             let c = c.clone();
@@ -250,6 +302,28 @@ async fn main() {
         println!("{via:?}: {rate:.0} calls/s");
         return;
     }
+    // Per call, on the calling thread.
+    println!("| call | client | allocations per call | bytes allocated per call |");
+    println!("|---|---|---|---|");
+    for call in [Call::List, Call::Create] {
+        for via in [Via::Facade, Via::Raw, Via::Plain] {
+            for _ in 0..200 {
+                once(&clients, via, call).await;
+            }
+            let n = 2000;
+            let (a0, b0) = counted();
+            for _ in 0..n {
+                once(&clients, via, call).await;
+            }
+            let (a1, b1) = counted();
+            println!(
+                "| {call:?} | {via:?} | {:.1} | {:.0} |",
+                (a1 - a0) as f64 / n as f64,
+                (b1 - b0) as f64 / n as f64
+            );
+        }
+    }
+    println!();
     println!(
         "| call | callers | facade calls/s | raw calls/s | plain reqwest calls/s | facade / plain |"
     );

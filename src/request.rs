@@ -3,7 +3,6 @@
 use crate::error::Result;
 use crate::retry::{self, Operation, RetryPolicy};
 use crate::transport::{Response, call};
-use progenitor_client::ResponseValue;
 use std::future::Future;
 use std::time::Duration;
 
@@ -35,7 +34,7 @@ pub(crate) async fn execute<T, F, Fut>(
 ) -> Result<Response<T>>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    Fut: Future<Output = std::result::Result<Response<T>, progenitor_client::Error<()>>>,
 {
     let timeout = opts.timeout(clerk);
     // Each attempt's future goes on the heap: the futures around it stay small, so building
@@ -103,7 +102,7 @@ async fn send<T: serde::de::DeserializeOwned>(
     clerk: &crate::Clerk,
     wire: &Wire,
     operation_id: &'static str,
-) -> std::result::Result<ResponseValue<T>, progenitor_client::Error<()>> {
+) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
     use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
     use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
     let raw = &clerk.inner.raw;
@@ -129,7 +128,7 @@ async fn send<T: serde::de::DeserializeOwned>(
     raw.post(&result, &info).await?;
     let response = result?;
     if response.status().is_success() {
-        ResponseValue::from_response(response).await
+        crate::transport::decode(response).await
     } else {
         Err(progenitor_client::Error::UnexpectedResponse(response))
     }

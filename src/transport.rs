@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, Error, ErrorKind, Result};
 use crate::generated;
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -112,6 +112,27 @@ impl ClientHooks<HookContext> for generated::Client {
     }
 }
 
+/// Decodes a success response's JSON body into `T`, keeping its status and headers (moved, not
+/// copied).
+pub(crate) async fn decode<T: serde::de::DeserializeOwned>(
+    mut response: reqwest::Response,
+) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
+    let status = response.status().as_u16();
+    let headers = std::mem::take(response.headers_mut());
+    let body = response
+        .bytes()
+        .await
+        .map_err(progenitor_client::Error::ResponseBodyError)?;
+    match serde_json::from_slice(&body) {
+        Ok(value) => Ok(Response {
+            value,
+            status,
+            headers,
+        }),
+        Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(body, e)),
+    }
+}
+
 /// A typed value with the HTTP status and headers of the response that carried it.
 ///
 /// ```no_run
@@ -176,17 +197,11 @@ impl<T> Response<T> {
 /// Runs one generated call under the client's timeout and maps its outcome.
 pub(crate) async fn call<T, F>(timeout: Duration, fut: F) -> Result<Response<T>>
 where
-    F: std::future::Future<
-            Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
-        >,
+    F: std::future::Future<Output = std::result::Result<Response<T>, progenitor_client::Error<()>>>,
 {
     let work = async {
         match fut.await {
-            Ok(rv) => Ok(Response {
-                status: rv.status().as_u16(),
-                headers: rv.headers().clone(),
-                value: rv.into_inner(),
-            }),
+            Ok(r) => Ok(r),
             Err(e) => Err(map_error(e).await),
         }
     };
