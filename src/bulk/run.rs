@@ -97,10 +97,10 @@ impl Run {
             }
             match self.invite.stop.clone() {
                 Some(mut stop) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(ready.into()) => {}
-                        _ = stop.changed() => {}
-                    }
+                    // Whichever comes first: the budget, or the request to stop.
+                    let sleep = std::pin::pin!(tokio::time::sleep_until(ready.into()));
+                    let stopped = std::pin::pin!(stop.changed());
+                    futures_util::future::select(sleep, stopped).await;
                 }
                 None => tokio::time::sleep_until(ready.into()).await,
             }
