@@ -177,6 +177,21 @@ pub struct BulkInvite {
 
 /// What a run reports besides outcomes, for a progress display: see
 /// [`BulkInvite::on_progress`].
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::{BulkInvite, Progress};
+/// let summary = BulkInvite::application(&clerk)
+///     .on_progress(|p| match p {
+///         Progress::DoneEarlier => eprintln!("done in an earlier run"),
+///         Progress::Waiting(until) => eprintln!("waiting until {until:?}"),
+///         Progress::Sending => eprintln!("sending again"),
+///         _ => {}
+///     })
+///     .run(["ada@example.com"], |_| {})
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Progress {

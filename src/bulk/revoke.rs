@@ -36,6 +36,23 @@ use std::time::{Duration, Instant};
 const MAX_LINE: usize = 64 * 1024;
 
 /// What became of one selected invitation.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
+/// use std::time::Duration;
+/// let summary: RevokeSummary = RevokeStale::organization(&clerk, "org_123")
+///     .older_than(Duration::from_secs(30 * 86_400))
+///     .dry_run(true)
+///     .run(|r: &Revocation| {
+///         if r.kind == RevocationKind::WouldRevoke {
+///             println!("would revoke {} ({})", r.id, r.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} selected", summary.selected);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Revocation {
@@ -49,6 +66,23 @@ pub struct Revocation {
 }
 
 /// What happened to a selected invitation.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
+/// use std::time::Duration;
+/// let summary: RevokeSummary = RevokeStale::organization(&clerk, "org_123")
+///     .older_than(Duration::from_secs(30 * 86_400))
+///     .dry_run(true)
+///     .run(|r: &Revocation| {
+///         if r.kind == RevocationKind::WouldRevoke {
+///             println!("would revoke {} ({})", r.id, r.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} selected", summary.selected);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -67,6 +101,23 @@ pub enum RevocationKind {
 }
 
 /// Counts for a finished clean-up.
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
+/// use std::time::Duration;
+/// let summary: RevokeSummary = RevokeStale::organization(&clerk, "org_123")
+///     .older_than(Duration::from_secs(30 * 86_400))
+///     .dry_run(true)
+///     .run(|r: &Revocation| {
+///         if r.kind == RevocationKind::WouldRevoke {
+///             println!("would revoke {} ({})", r.id, r.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} selected", summary.selected);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RevokeSummary {
@@ -95,6 +146,23 @@ enum Scope {
 /// A clean-up run: revokes the pending invitations that match its filters. Made by
 /// [`RevokeStale::application`] or [`RevokeStale::organization`]; started with
 /// [`run`](RevokeStale::run).
+///
+/// ```no_run
+/// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+/// use clerk_invitations::bulk::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
+/// use std::time::Duration;
+/// let summary: RevokeSummary = RevokeStale::organization(&clerk, "org_123")
+///     .older_than(Duration::from_secs(30 * 86_400))
+///     .dry_run(true)
+///     .run(|r: &Revocation| {
+///         if r.kind == RevocationKind::WouldRevoke {
+///             println!("would revoke {} ({})", r.id, r.email);
+///         }
+///     })
+///     .await?;
+/// println!("{} selected", summary.selected);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct RevokeStale {
