@@ -81,7 +81,6 @@ impl ClientHooks<HookContext> for generated::Client {
         let limit = self.inner().max_response_body;
         let status = response.status();
         let version = response.version();
-        let headers = response.headers().clone();
         let too_large = |status: reqwest::StatusCode| {
             let mut r = http::Response::new(bytes::Bytes::new());
             *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
@@ -97,6 +96,9 @@ impl ClientHooks<HookContext> for generated::Client {
             Some(_) => return Ok(response),
             None => {}
         }
+        // Only a body of unknown length is read here: its headers are kept for the rebuilt
+        // response (a body with a declared length went back above, untouched and uncopied).
+        let headers = response.headers().clone();
         let mut body = bytes::BytesMut::new();
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > limit {
