@@ -32,13 +32,9 @@ use crate::models::{InvitationStatus, now_ms};
 use crate::{Clerk, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Largest journal line read back; longer lines are skipped.
-const MAX_LINE: usize = 64 * 1024;
 
 /// What became of one address.
 ///
@@ -378,56 +374,18 @@ struct ErasureJournal {
 impl ErasureJournal {
     /// Opens (creating, `0600`) the journal and returns the addresses it records as erased.
     fn open(path: &Path) -> Result<(Self, HashSet<String>)> {
-        let io = |what: &str, e: std::io::Error| {
-            Error::configuration(format!("journal {}: {what}", path.display())).with_source(e)
-        };
         let mut done = HashSet::new();
-        if path.exists() {
-            let mut reader = BufReader::new(File::open(path).map_err(|e| io("cannot be read", e))?);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                let n = (&mut reader)
-                    .take(MAX_LINE as u64 + 1)
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| io("cannot be read", e))?;
-                if n == 0 {
-                    break;
-                }
-                if line.len() > MAX_LINE {
-                    // Skip the rest of an overlong line.
-                    let mut rest = Vec::new();
-                    reader
-                        .read_until(b'\n', &mut rest)
-                        .map_err(|e| io("cannot be read", e))?;
-                    continue;
-                }
-                // A line cut short by a crash (or anything unreadable) is skipped.
-                if let Ok(Erasure {
-                    email,
-                    kind: ErasureKind::Erased { .. },
-                }) = serde_json::from_slice::<Erasure>(&line)
-                {
-                    done.insert(email);
-                }
+        super::lines::read(path, |e: Erasure| {
+            if let ErasureKind::Erased { .. } = e.kind {
+                done.insert(e.email);
             }
-        }
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(path)
-            .map_err(|e| io("cannot be opened for writing", e))?;
-        // A partial last line from a crash must not swallow the next record.
-        if file.metadata().map(|m| m.len() > 0).unwrap_or(false) {
-            file.write_all(b"\n")
-                .map_err(|e| io("cannot be written", e))?;
-        }
-        Ok((ErasureJournal { file }, done))
+        })?;
+        Ok((
+            ErasureJournal {
+                file: super::lines::open_append(path)?,
+            },
+            done,
+        ))
     }
 
     fn record(&mut self, outcome: &Erasure) -> Result<()> {
@@ -442,9 +400,6 @@ impl ErasureJournal {
         }))
         .map_err(|e| Error::configuration("journal record").with_source(e))?;
         line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| Error::configuration("journal cannot be written").with_source(e))
+        super::lines::append(&mut self.file, &line)
     }
 }

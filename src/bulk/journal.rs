@@ -10,8 +10,7 @@ use super::{Outcome, OutcomeKind};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::fs::File;
 use std::path::Path;
 
 /// What a journal belongs to: a run with other values cannot resume from it.
@@ -55,9 +54,6 @@ impl RunIdentity {
     }
 }
 
-/// Longest journal line read back; a longer one is skipped.
-const MAX_LINE: usize = 64 * 1024;
-
 /// The message of a journal refused because it belongs to another run.
 pub(crate) const OTHER_RUN: &str = "belongs to another run";
 
@@ -98,19 +94,7 @@ impl Journal {
     /// The journal belongs to another run (another target, organization, role, service, key
     /// or input), another run holds it, or it cannot be read or written.
     pub(crate) fn open(path: &Path, identity: &RunIdentity) -> Result<(Journal, Replay)> {
-        let io = |what: &str, e: std::io::Error| {
-            Error::configuration(format!("journal {}: {what}", path.display())).with_source(e)
-        };
-        let mut options = OpenOptions::new();
-        options.create(true).append(true).read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(path)
-            .map_err(|e| io("cannot be opened for writing", e))?;
+        let mut file = super::lines::open_for_append(path)?;
         lock(&file).map_err(|e| {
             Error::configuration(format!(
                 "journal {} is in use by another run: one run per journal at a time",
@@ -120,55 +104,28 @@ impl Journal {
         })?;
         let mut replay = Replay::default();
         let mut recorded: Option<RunIdentity> = None;
-        {
-            let mut reader = BufReader::new(File::open(path).map_err(|e| io("cannot be read", e))?);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                let n = (&mut reader)
-                    .take(MAX_LINE as u64 + 1)
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| io("cannot be read", e))?;
-                if n == 0 {
-                    break;
+        super::lines::read(path, |line: Line| match line {
+            Line::Run(id) => {
+                if recorded.is_none() {
+                    recorded = Some(id);
                 }
-                if line.len() > MAX_LINE {
-                    // An overlong line (not one this crate writes): skipped, without reading
-                    // it whole.
-                    let mut rest = Vec::new();
-                    reader
-                        .read_until(b'\n', &mut rest)
-                        .map_err(|e| io("cannot be read", e))?;
-                    continue;
-                }
-                // A line cut short by a crash (or anything else unreadable) is skipped.
-                let Ok(parsed) = serde_json::from_slice::<Line>(&line) else {
-                    continue;
-                };
-                match parsed {
-                    Line::Run(id) => {
-                        if recorded.is_none() {
-                            recorded = Some(id);
-                        }
-                    }
-                    Line::Intent { emails, at } => {
-                        for e in emails {
-                            if !replay.done.contains_key(&e) {
-                                replay.in_doubt.insert(e, at);
-                            }
-                        }
-                    }
-                    Line::Outcome { email, kind, .. } => {
-                        replay.in_doubt.remove(&email);
-                        if matches!(kind, OutcomeKind::Failed { .. }) {
-                            replay.done.remove(&email);
-                        } else {
-                            replay.done.insert(email, kind);
-                        }
+            }
+            Line::Intent { emails, at } => {
+                for e in emails {
+                    if !replay.done.contains_key(&e) {
+                        replay.in_doubt.insert(e, at);
                     }
                 }
             }
-        }
+            Line::Outcome { email, kind, .. } => {
+                replay.in_doubt.remove(&email);
+                if matches!(kind, OutcomeKind::Failed { .. }) {
+                    replay.done.remove(&email);
+                } else {
+                    replay.done.insert(email, kind);
+                }
+            }
+        })?;
         match &recorded {
             Some(r) if r != identity => {
                 return Err(Error::configuration(format!(
@@ -188,15 +145,7 @@ impl Journal {
             None => {}
         }
         // A partial last line from a crash must not swallow the next record.
-        if file
-            .metadata()
-            .map(|m| m.len() > 0)
-            .map_err(|e| io("cannot be read", e))?
-            && !ends_with_newline(path)
-        {
-            file.write_all(b"\n")
-                .map_err(|e| io("cannot be written", e))?;
-        }
+        super::lines::end_line(&mut file, path)?;
         let mut journal = Journal { file };
         if recorded.is_none() {
             journal.write(&[Line::Run(identity.clone())])?;
@@ -230,10 +179,7 @@ impl Journal {
                 .map_err(|e| Error::configuration("journal record").with_source(e))?;
             buf.push(b'\n');
         }
-        self.file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| Error::configuration("the journal cannot be written").with_source(e))
+        super::lines::append(&mut self.file, &buf)
     }
 }
 
@@ -256,18 +202,10 @@ fn lock(_file: &File) -> std::io::Result<()> {
     Ok(())
 }
 
-fn ends_with_newline(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = File::open(path) else {
-        return true;
-    };
-    let mut last = [0u8; 1];
-    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] == b'\n'
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn identity() -> RunIdentity {
         RunIdentity {

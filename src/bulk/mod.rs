@@ -22,6 +22,7 @@
 
 mod erase;
 mod journal;
+mod lines;
 mod outcome;
 mod revoke;
 mod schedule;

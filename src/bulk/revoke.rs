@@ -27,13 +27,9 @@ use crate::models::{InvitationStatus, now_ms};
 use crate::{Clerk, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Longest journal line read back; longer lines are skipped.
-const MAX_LINE: usize = 64 * 1024;
 
 /// What became of one selected invitation.
 ///
@@ -339,51 +335,31 @@ impl RevokeStale {
         loop {
             pace(budget).await;
             summary.requests += 1;
+            // One page of pending invitations, oldest first, whatever the scope.
+            macro_rules! page {
+                ($list:expr) => {{
+                    let r = $list
+                        .status(InvitationStatus::Pending)
+                        .order_by("created_at")
+                        .limit(limit)
+                        .offset(offset)
+                        .send_with_http_info()
+                        .await?;
+                    let headers = r.headers().clone();
+                    let page = r.into_value();
+                    let n = page.data.len();
+                    let items: Vec<(String, String, i64)> = page
+                        .data
+                        .into_iter()
+                        .map(|i| (i.id, i.email_address, i.created_at))
+                        .collect();
+                    ((items, n), page.total_count, headers)
+                }};
+            }
             let (items, total, headers) = match &self.scope {
-                Scope::Application => {
-                    let r = self
-                        .clerk
-                        .invitations()
-                        .list()
-                        .status(InvitationStatus::Pending)
-                        .order_by("created_at")
-                        .limit(limit)
-                        .offset(offset)
-                        .send_with_http_info()
-                        .await?;
-                    let headers = r.headers().clone();
-                    let page = r.into_value();
-                    let n = page.data.len();
-                    let total = page.total_count;
-                    let items: Vec<(String, String, i64)> = page
-                        .data
-                        .into_iter()
-                        .map(|i| (i.id, i.email_address, i.created_at))
-                        .collect();
-                    ((items, n), total, headers)
-                }
+                Scope::Application => page!(self.clerk.invitations().list()),
                 Scope::Organization(org) => {
-                    let r = self
-                        .clerk
-                        .organization(org.clone())
-                        .invitations()
-                        .list()
-                        .status(InvitationStatus::Pending)
-                        .order_by("created_at")
-                        .limit(limit)
-                        .offset(offset)
-                        .send_with_http_info()
-                        .await?;
-                    let headers = r.headers().clone();
-                    let page = r.into_value();
-                    let n = page.data.len();
-                    let total = page.total_count;
-                    let items: Vec<(String, String, i64)> = page
-                        .data
-                        .into_iter()
-                        .map(|i| (i.id, i.email_address, i.created_at))
-                        .collect();
-                    ((items, n), total, headers)
+                    page!(self.clerk.organization(org.clone()).invitations().list())
                 }
             };
             // The age is measured on the service's clock, fixed at the first page.
@@ -430,58 +406,22 @@ struct RevokeJournal {
 
 impl RevokeJournal {
     fn open(path: &Path) -> Result<(Self, HashSet<String>)> {
-        let io = |what: &str, e: std::io::Error| {
-            Error::configuration(format!("journal {}: {what}", path.display())).with_source(e)
-        };
         let mut done = HashSet::new();
-        if path.exists() {
-            let mut reader = BufReader::new(File::open(path).map_err(|e| io("cannot be read", e))?);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                let n = (&mut reader)
-                    .take(MAX_LINE as u64 + 1)
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| io("cannot be read", e))?;
-                if n == 0 {
-                    break;
-                }
-                if line.len() > MAX_LINE {
-                    let mut rest = Vec::new();
-                    reader
-                        .read_until(b'\n', &mut rest)
-                        .map_err(|e| io("cannot be read", e))?;
-                    continue;
-                }
-                if let Ok(r) = serde_json::from_slice::<Revocation>(&line) {
-                    done.insert(r.id);
-                }
-            }
-        }
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(path)
-            .map_err(|e| io("cannot be opened for writing", e))?;
-        if file.metadata().map(|m| m.len() > 0).unwrap_or(false) {
-            file.write_all(b"\n")
-                .map_err(|e| io("cannot be written", e))?;
-        }
-        Ok((RevokeJournal { file }, done))
+        super::lines::read(path, |r: Revocation| {
+            done.insert(r.id);
+        })?;
+        Ok((
+            RevokeJournal {
+                file: super::lines::open_append(path)?,
+            },
+            done,
+        ))
     }
 
     fn record(&mut self, r: &Revocation) -> Result<()> {
         let mut line = serde_json::to_vec(r)
             .map_err(|e| Error::configuration("journal record").with_source(e))?;
         line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| Error::configuration("the journal cannot be written").with_source(e))
+        super::lines::append(&mut self.file, &line)
     }
 }
