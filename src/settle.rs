@@ -30,6 +30,24 @@ pub(crate) fn lookup_policy() -> RetryPolicy {
         .deadline(Some(std::time::Duration::from_secs(30)))
 }
 
+/// One settling look-up: application invitations whose address or id matches `query`, in
+/// `statuses`, a full page, with a few quick retries of its own.
+async fn lookup<const N: usize>(
+    clerk: &Clerk,
+    query: &str,
+    statuses: [InvitationStatus; N],
+) -> Result<Response<crate::Page<Invitation>>> {
+    clerk
+        .invitations()
+        .list()
+        .query(query)
+        .statuses(statuses)
+        .limit(*crate::validate::LIMIT_RANGE.end())
+        .with_retry(lookup_policy())
+        .send_with_http_info()
+        .await
+}
+
 /// Waits before each look-up while an invitation an earlier attempt made may not be listed yet
 /// (the service's lists can lag behind its writes): about 15 s in all.
 const LOOKUP_WAITS_MS: [u64; 6] = [0, 500, 1_000, 2_000, 4_000, 8_000];
@@ -116,15 +134,12 @@ async fn look(
     started: Started,
     before: &HashSet<String>,
 ) -> Result<Looked> {
-    let response = clerk
-        .invitations()
-        .list()
-        .query(asked.email.clone())
-        .statuses([InvitationStatus::Pending, InvitationStatus::Accepted])
-        .limit(*crate::validate::LIMIT_RANGE.end())
-        .with_retry(lookup_policy())
-        .send_with_http_info()
-        .await?;
+    let response = lookup(
+        clerk,
+        &asked.email,
+        [InvitationStatus::Pending, InvitationStatus::Accepted],
+    )
+    .await?;
     let horizon = started.horizon(response.headers());
     let (status, headers) = (response.status(), response.headers().clone());
     let same: Vec<Invitation> = response
@@ -234,15 +249,13 @@ async fn existing(clerk: &Clerk, asked: &Asked) -> Result<HashSet<String>> {
     if !asked.ignore_existing {
         return Ok(HashSet::new());
     }
-    let page = clerk
-        .invitations()
-        .list()
-        .query(asked.email.clone())
-        .statuses([InvitationStatus::Pending, InvitationStatus::Accepted])
-        .limit(*crate::validate::LIMIT_RANGE.end())
-        .with_retry(lookup_policy())
-        .await?;
-    Ok(page.data.into_iter().map(|i| i.id).collect())
+    let page = lookup(
+        clerk,
+        &asked.email,
+        [InvitationStatus::Pending, InvitationStatus::Accepted],
+    )
+    .await?;
+    Ok(page.into_value().data.into_iter().map(|i| i.id).collect())
 }
 
 /// The pending invitation for `email` created since `since` (service time, Unix ms), if there
@@ -252,15 +265,7 @@ pub(crate) async fn find_created(
     email: &str,
     since: i64,
 ) -> Result<Option<Response<Invitation>>> {
-    let response = clerk
-        .invitations()
-        .list()
-        .query(email)
-        .status(InvitationStatus::Pending)
-        .limit(*crate::validate::LIMIT_RANGE.end())
-        .with_retry(lookup_policy())
-        .send_with_http_info()
-        .await?;
+    let response = lookup(clerk, email, [InvitationStatus::Pending]).await?;
     let (status, headers) = (response.status(), response.headers().clone());
     Ok(response
         .into_value()
@@ -427,14 +432,7 @@ pub(crate) fn revoke_invitation(
 
 /// The revoked invitation with this id, if it is revoked.
 async fn find_revoked(clerk: &Clerk, id: &str) -> Result<Option<Response<Invitation>>> {
-    let response = clerk
-        .invitations()
-        .list()
-        .query(id)
-        .status(InvitationStatus::Revoked)
-        .with_retry(lookup_policy())
-        .send_with_http_info()
-        .await?;
+    let response = lookup(clerk, id, [InvitationStatus::Revoked]).await?;
     let (status, headers) = (response.status(), response.headers().clone());
     Ok(response
         .into_value()

@@ -26,7 +26,7 @@
 //! ```
 
 use super::schedule::Budget;
-use super::{BulkLimits, normalize};
+use super::{BulkLimits, normalize, stops_everything};
 use crate::error::{Error, Result};
 use crate::models::{InvitationStatus, now_ms};
 use crate::{Clerk, RetryPolicy};
@@ -34,7 +34,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// What became of one address.
 ///
@@ -215,13 +214,9 @@ impl Erase {
         I::Item: AsRef<str>,
         F: FnMut(&Erasure),
     {
-        let limits = self.limits.unwrap_or_else(|| {
-            let mut l = BulkLimits::application();
-            if self.clerk.is_production_key() {
-                l.global = crate::limits::GLOBAL_PRODUCTION;
-            }
-            l
-        });
+        let limits = self
+            .limits
+            .unwrap_or_else(|| BulkLimits::application().for_key_of(&self.clerk));
         let mut budget = Budget::new(limits.global, limits.time_scale, limits.margin);
         let (mut journal, mut done) = match self.journal.as_deref().filter(|_| !self.dry_run) {
             Some(path) => {
@@ -297,7 +292,7 @@ impl Erase {
         }
         let mut ids = Vec::with_capacity(found.len());
         for id in found {
-            pace(budget).await;
+            budget.take().await;
             summary.requests += 1;
             match self.clerk.invitations().delete(&id).await {
                 Ok(_) => ids.push(id),
@@ -327,7 +322,7 @@ impl Erase {
         let mut ids = Vec::new();
         let mut offset = 0u64;
         loop {
-            pace(budget).await;
+            budget.take().await;
             summary.requests += 1;
             let page = self
                 .clerk
@@ -352,18 +347,6 @@ impl Erase {
             }
         }
     }
-}
-
-/// Waits for room in the global budget, then takes it.
-async fn pace(budget: &mut Budget) {
-    let at = budget.ready_at(Instant::now());
-    tokio::time::sleep_until(at.into()).await;
-    budget.record(Instant::now());
-}
-
-/// Errors after which no request can succeed.
-fn stops_everything(e: &Error) -> bool {
-    e.is_unauthorized() || e.status() == Some(403)
 }
 
 /// The erasure journal: one JSON line per address erased, flushed to disk as it is written.

@@ -114,6 +114,15 @@ impl BulkLimits {
         }
     }
 
+    /// The same limits with the global limit of `clerk`'s kind of key (production keys have a
+    /// larger one).
+    pub(crate) fn for_key_of(mut self, clerk: &Clerk) -> Self {
+        if clerk.is_production_key() {
+            self.global = limits::GLOBAL_PRODUCTION;
+        }
+        self
+    }
+
     /// The same limits on a clock running `scale` times faster.
     pub fn time_scale(mut self, scale: f64) -> Self {
         if scale.is_finite() && scale > 0.0 {
@@ -358,14 +367,11 @@ impl BulkInvite {
 
     fn effective_limits(&self) -> BulkLimits {
         self.limits.unwrap_or_else(|| {
-            let mut l = match self.target {
+            match self.target {
                 Target::Application => BulkLimits::application(),
                 Target::Organization { .. } => BulkLimits::organization(),
-            };
-            if self.clerk.is_production_key() {
-                l.global = limits::GLOBAL_PRODUCTION;
             }
-            l
+            .for_key_of(&self.clerk)
         })
     }
 
@@ -476,6 +482,11 @@ pub(crate) fn key_fingerprint(key: &[u8]) -> String {
     let mut h = fnv::FnvHasher::default();
     h.write(key);
     format!("fnv1a64:{:016x}", h.finish())
+}
+
+/// Errors after which no request of a run can succeed (a refused key, a forbidden request).
+pub(crate) fn stops_everything(e: &Error) -> bool {
+    e.is_unauthorized() || e.status() == Some(403)
 }
 
 /// Trimmed and lower-cased.

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What became of one selected invitation.
 ///
@@ -242,13 +242,9 @@ impl RevokeStale {
     /// A journal that cannot be opened or written, a selection that cannot be read, and errors
     /// that stop every request (a refused key, an unknown organization).
     pub async fn run<F: FnMut(&Revocation)>(self, mut on_revocation: F) -> Result<RevokeSummary> {
-        let limits = self.limits.unwrap_or_else(|| {
-            let mut l = BulkLimits::application();
-            if self.clerk.is_production_key() {
-                l.global = crate::limits::GLOBAL_PRODUCTION;
-            }
-            l
-        });
+        let limits = self
+            .limits
+            .unwrap_or_else(|| BulkLimits::application().for_key_of(&self.clerk));
         let mut budget = Budget::new(limits.global, limits.time_scale, limits.margin);
         let mut summary = RevokeSummary::default();
         let (mut journal, done) = match self.journal.as_deref().filter(|_| !self.dry_run) {
@@ -269,7 +265,7 @@ impl RevokeStale {
                 summary.would_revoke += 1;
                 RevocationKind::WouldRevoke
             } else {
-                pace(&mut budget).await;
+                budget.take().await;
                 summary.requests += 1;
                 match self.revoke(&id).await {
                     Ok(()) => {
@@ -280,7 +276,7 @@ impl RevokeStale {
                         summary.not_pending += 1;
                         RevocationKind::NotPending
                     }
-                    Err(e) if e.is_unauthorized() || e.status() == Some(403) => return Err(e),
+                    Err(e) if super::stops_everything(&e) => return Err(e),
                     Err(e) => {
                         summary.failed += 1;
                         RevocationKind::Failed {
@@ -333,7 +329,7 @@ impl RevokeStale {
         let started = crate::settle::Started::now();
         let mut cutoff: Option<i64> = None;
         loop {
-            pace(budget).await;
+            budget.take().await;
             summary.requests += 1;
             // One page of pending invitations, oldest first, whatever the scope.
             macro_rules! page {
@@ -390,13 +386,6 @@ impl RevokeStale {
             }
         }
     }
-}
-
-/// Waits for room in the global budget, then takes it.
-async fn pace(budget: &mut Budget) {
-    let at = budget.ready_at(Instant::now());
-    tokio::time::sleep_until(at.into()).await;
-    budget.record(Instant::now());
 }
 
 /// The clean-up journal: one JSON line per invitation handled, flushed as it is written.

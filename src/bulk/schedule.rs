@@ -45,6 +45,13 @@ impl Budget {
         }
     }
 
+    /// Waits until the budget allows a send, then records it (for runs that draw on one budget).
+    pub(crate) async fn take(&mut self) {
+        let at = self.ready_at(Instant::now());
+        tokio::time::sleep_until(at.into()).await;
+        self.record(Instant::now());
+    }
+
     /// No send before `until` (after a 429). Only ever delays: a hint that frees the budget
     /// sooner than its own log does (a `Retry-After: 0`) changes nothing.
     pub(crate) fn block_until(&mut self, until: Instant) {
