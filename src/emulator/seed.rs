@@ -58,16 +58,9 @@ pub struct Seed {
 ///
 /// ```
 /// use clerk_invitations::emulator::Seed;
-/// let seed = Seed::from_yaml(r#"
-/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
-/// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
-/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
-/// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// let seed = Seed::from_yaml("instance: {clock_offset_ms: -2000}").unwrap();
+/// assert!(seed.instance.organizations_enabled); // the default
+/// assert_eq!(seed.instance.clock_offset_ms, -2000);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,16 +96,9 @@ fn is_zero(n: &i64) -> bool {
 ///
 /// ```
 /// use clerk_invitations::emulator::Seed;
-/// let seed = Seed::from_yaml(r#"
-/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
-/// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
-/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
-/// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// let seed = Seed::from_yaml("users: [{id: user_1, email_addresses: [ada@acme.test]}]").unwrap();
+/// assert_eq!(seed.users[0].email_addresses, ["ada@acme.test"]);
+/// assert_eq!(seed.users[0].first_name, None);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,16 +117,9 @@ pub struct User {
 ///
 /// ```
 /// use clerk_invitations::emulator::Seed;
-/// let seed = Seed::from_yaml(r#"
-/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
-/// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
-/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
-/// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// let seed = Seed::from_yaml("organizations: [{id: org_1, name: Acme, slug: acme, seats: 5}]").unwrap();
+/// assert_eq!(seed.organizations[0].seats, Some(5));
+/// assert_eq!(seed.organizations[0].max_allowed_memberships, None); // unlimited
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,15 +151,9 @@ pub struct Organization {
 /// ```
 /// use clerk_invitations::emulator::Seed;
 /// let seed = Seed::from_yaml(r#"
-/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
-/// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
-/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
+/// organizations: [{id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}]}]
 /// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// assert!(!seed.organizations[0].roles[0].can_manage_members); // the default
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -200,13 +173,9 @@ pub struct Role {
 /// let seed = Seed::from_yaml(r#"
 /// users: [{id: user_1, email_addresses: [ada@acme.test]}]
 /// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
-/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
+///   - {id: org_1, name: Acme, slug: acme, members: [{user_id: user_1, role: "org:admin"}]}
 /// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// assert_eq!(seed.organizations[0].members[0].user_id, "user_1");
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,16 +191,9 @@ pub struct Member {
 ///
 /// ```
 /// use clerk_invitations::emulator::Seed;
-/// let seed = Seed::from_yaml(r#"
-/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
-/// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
-/// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
-/// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// let seed = Seed::from_yaml("invitations: [{email_address: old@acme.test, created_at: 1700000000000}]").unwrap();
+/// assert_eq!(seed.invitations[0].status, "pending"); // the default
+/// assert_eq!(seed.invitations[0].expires_at, None); // 30 days after created_at
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,15 +226,10 @@ pub struct Invitation {
 /// ```
 /// use clerk_invitations::emulator::Seed;
 /// let seed = Seed::from_yaml(r#"
-/// users: [{id: user_1, email_addresses: [ada@acme.test]}]
-/// organizations:
-///   - {id: org_1, name: Acme, slug: acme, roles: [{key: "org:billing"}], members: [{user_id: user_1, role: "org:admin"}]}
-/// invitations: [{email_address: old@acme.test, created_at: 1700000000000}]
+/// organizations: [{id: org_1, name: Acme, slug: acme}]
 /// organization_invitations: [{organization_id: org_1, email_address: new@acme.test, role: "org:member"}]
-/// instance: {organizations_enabled: true}
 /// "#).unwrap();
-/// let _ = (&seed.instance, &seed.users[0], &seed.organizations[0].roles[0], &seed.organizations[0].members[0]);
-/// let _ = (&seed.invitations[0], &seed.organization_invitations[0]);
+/// assert_eq!(seed.organization_invitations[0].status, "pending"); // the default
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
