@@ -11,8 +11,11 @@
 //!    unknown fields are ignored, required-but-nullable fields may be absent, and every string
 //!    enum becomes an open enum (`build/enums.rs`). Error responses are removed: the facade
 //!    decodes every non-2xx response itself.
-//! 5. Runs progenitor (builder interface) and writes `$OUT_DIR/clerk_api.rs`. The corrected
-//!    spec of step 1 goes to `$OUT_DIR/corrected-spec.json`, for the tests.
+//! 5. With the feature `webhooks`, generates the typed webhook events from
+//!    `openapi/clerk-webhooks-invitations.yaml` and `openapi/webhooks.overlay.yaml`
+//!    (`build/webhooks.rs`): `$OUT_DIR/webhooks.rs`.
+//! 6. Runs progenitor (builder interface) and writes `$OUT_DIR/clerk_api.rs`. The corrected
+//!    specs go to `$OUT_DIR/corrected-spec.json` and `corrected-webhooks.json`, for the tests.
 
 #[path = "build/enums.rs"]
 mod enums;
@@ -24,6 +27,8 @@ mod overlay;
 mod refs;
 #[path = "build/tolerance.rs"]
 mod tolerance;
+#[path = "build/webhooks.rs"]
+mod webhooks;
 
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -39,6 +44,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed={OVERLAY}");
+    println!("cargo:rerun-if-changed={}", webhooks::SPEC);
+    println!("cargo:rerun-if-changed={}", webhooks::OVERLAY);
     if let Err(e) = run() {
         eprintln!("error: {e}");
         std::process::exit(1);
@@ -67,6 +74,16 @@ fn run() -> Result<(), String> {
     let replaced = [("InvitationList", "crate::models::InvitationList")];
     let facade_code = facade::generate(&facade_doc, &mut enums, &replaced)?;
     tolerance::open_request_enums(&mut doc, &mut enums);
+    // The webhook events (feature `webhooks`) share the open enums, so they come before the
+    // enums are written.
+    if std::env::var_os("CARGO_FEATURE_WEBHOOKS").is_some() {
+        let (code, corrected) = webhooks::generate(read_yaml, &mut enums, ENUMS_MODULE)?;
+        for (name, text) in [("webhooks.rs", code), ("corrected-webhooks.json", corrected)] {
+            let dest = Path::new(&out_dir).join(name);
+            std::fs::write(&dest, text)
+                .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+        }
+    }
 
     let version = doc
         .pointer("/info/version")

@@ -26,13 +26,24 @@ pub fn pascal(s: &str) -> String {
 }
 
 /// The enum for `values`, found by its values or added: named by the schema's `x-enum-name`
-/// (set in the overlay) or else `default_name`.
+/// (set in the overlay) or else `default_name`. An `x-enum-name` that names an enum already
+/// registered (the webhook spec's `InvitationStatus`, say) joins it: values it adds become
+/// variants of that one enum.
 pub fn register(
     enums: &mut Vec<OpenEnum>,
     schema: &Value,
     default_name: &str,
     values: Vec<String>,
 ) -> String {
+    let named = schema.get("x-enum-name").and_then(Value::as_str);
+    if let Some(e) = enums.iter_mut().find(|e| Some(e.name.as_str()) == named) {
+        for v in values {
+            if !e.values.contains(&v) {
+                e.values.push(v);
+            }
+        }
+        return e.name.clone();
+    }
     if let Some(e) = enums.iter().find(|e| e.values == values) {
         return e.name.clone();
     }

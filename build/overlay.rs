@@ -24,6 +24,8 @@ pub struct Report {
 #[derive(Debug)]
 enum Segment {
     Key(String),
+    /// `[2]`: the element of an array at that position.
+    Index(usize),
     /// `[?@.field == 'value']`: the elements of an array whose `field` equals `value`.
     Filter(String, String),
 }
@@ -64,6 +66,17 @@ fn parse_path(target: &str) -> Result<Vec<Segment>, String> {
                 .ok_or_else(|| format!("target `{target}`: a filter must test `@.field`"))?;
             let value = rhs.trim().trim_matches(['\'', '"']);
             segments.push(Segment::Filter(field.to_string(), value.to_string()));
+            rest = &r[end + 1..];
+        } else if let Some(r) = rest.strip_prefix('[')
+            && r.starts_with(|c: char| c.is_ascii_digit())
+        {
+            let end = r
+                .find(']')
+                .ok_or_else(|| format!("target `{target}`: unclosed `[`"))?;
+            let index = r[..end]
+                .parse()
+                .map_err(|_| format!("target `{target}`: `[{}]` is not an index", &r[..end]))?;
+            segments.push(Segment::Index(index));
             rest = &r[end + 1..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let quote = r
@@ -111,6 +124,13 @@ fn select(doc: &Value, segments: &[Segment]) -> Vec<Vec<Step>> {
                     if node.get(k).is_some() {
                         let mut s = steps.clone();
                         s.push(Step::Key(k.clone()));
+                        next.push(s);
+                    }
+                }
+                Segment::Index(i) => {
+                    if node.as_array().is_some_and(|a| *i < a.len()) {
+                        let mut s = steps.clone();
+                        s.push(Step::Index(*i));
                         next.push(s);
                     }
                 }

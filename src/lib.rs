@@ -23,6 +23,9 @@ mod settle;
 mod tls;
 mod transport;
 mod validate;
+#[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
+pub mod webhooks;
 
 /// The low-level client generated at build time from `openapi/` (see [`Clerk::raw`]).
 ///

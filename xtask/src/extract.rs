@@ -59,8 +59,8 @@ pub fn sha256(text: &str) -> String {
 }
 
 /// A vendored file as written: header, digest line, body.
-fn with_header(body: &str) -> String {
-    format!("{HEADER}{DIGEST_PREFIX}{}\n{body}", sha256(body))
+pub fn with_header(header: &str, body: &str) -> String {
+    format!("{header}{DIGEST_PREFIX}{}\n{body}", sha256(body))
 }
 
 /// What a vendored file says of itself: `Ok(true)` when its digest matches its body,
@@ -92,21 +92,16 @@ pub fn operation_ids(vendored: &str) -> Vec<String> {
         .collect()
 }
 
-fn key(s: &str) -> Value {
+pub fn key(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
-fn get<'a>(map: &'a Mapping, k: &str) -> Option<&'a Value> {
+pub fn get<'a>(map: &'a Mapping, k: &str) -> Option<&'a Value> {
     map.get(key(k))
 }
 
-/// Extract the invitation subset from the text of a full spec.
-pub fn extract(text: &str) -> Result<Extracted, String> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
-    let root = doc
-        .as_mapping()
-        .ok_or("not an OpenAPI document: the top level is not a mapping")?;
-
+/// Refuses a document that is not OpenAPI 3.0.x, saying what it is instead.
+pub fn check_openapi(root: &Mapping) -> Result<(), String> {
     let openapi = match get(root, "openapi") {
         Some(Value::String(v)) => v.clone(),
         Some(other) => {
@@ -126,6 +121,17 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
             "OpenAPI version {openapi} is not supported; the generator needs OpenAPI 3.0.x"
         ));
     }
+    Ok(())
+}
+
+/// Extract the invitation subset from the text of a full spec.
+pub fn extract(text: &str) -> Result<Extracted, String> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
+    let root = doc
+        .as_mapping()
+        .ok_or("not an OpenAPI document: the top level is not a mapping")?;
+
+    check_openapi(root)?;
     let version = get(root, "info")
         .and_then(Value::as_mapping)
         .and_then(|info| get(info, "version"))
@@ -275,14 +281,14 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
     let body = serde_yaml::to_string(&Value::Mapping(out))
         .map_err(|e| format!("cannot write YAML: {e}"))?;
     Ok(Extracted {
-        yaml: with_header(&body),
+        yaml: with_header(HEADER, &body),
         version,
         operation_ids: found,
         components: component_count,
     })
 }
 
-fn collect_refs(v: &Value, refs: &mut BTreeSet<String>) {
+pub fn collect_refs(v: &Value, refs: &mut BTreeSet<String>) {
     match v {
         Value::Mapping(m) => {
             for (k, v) in m {
@@ -300,7 +306,7 @@ fn collect_refs(v: &Value, refs: &mut BTreeSet<String>) {
     }
 }
 
-fn resolve<'a>(components: &'a Mapping, reference: &str) -> Result<&'a Value, String> {
+pub fn resolve<'a>(components: &'a Mapping, reference: &str) -> Result<&'a Value, String> {
     let rest = reference
         .strip_prefix("#/components/")
         .ok_or_else(|| format!("reference {reference} does not point into #/components"))?;
