@@ -78,7 +78,10 @@ fn run() -> Result<(), String> {
     // enums are written.
     if std::env::var_os("CARGO_FEATURE_WEBHOOKS").is_some() {
         let (code, corrected) = webhooks::generate(read_yaml, &mut enums, ENUMS_MODULE)?;
-        for (name, text) in [("webhooks.rs", code), ("corrected-webhooks.json", corrected)] {
+        for (name, text) in [
+            ("webhooks.rs", code),
+            ("corrected-webhooks.json", corrected),
+        ] {
             let dest = Path::new(&out_dir).join(name);
             std::fs::write(&dest, text)
                 .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;

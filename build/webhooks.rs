@@ -64,9 +64,7 @@ pub fn generate(
         let schema = item
             .pointer("/post/requestBody/content/application~1json/schema")
             .ok_or_else(|| {
-                format!(
-                    "{SPEC}: event {name} has no request body schema; correct it in {OVERLAY}"
-                )
+                format!("{SPEC}: event {name} has no request body schema; correct it in {OVERLAY}")
             })?;
         if schemas.contains_key(&rust) {
             return Err(format!(
@@ -80,7 +78,10 @@ pub fn generate(
         {
             merged["description"] = json!(format!("{d} (`{name}`)."));
         }
-        let description = merged["description"].as_str().unwrap_or_default().to_string();
+        let description = merged["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         schemas.insert(rust.clone(), merged);
         paths.insert(
             format!("/{name}"),
@@ -278,7 +279,12 @@ fn flatten(schema: &Value, components: &Map<String, Value>, at: &str) -> Result<
                 }
             }
         }
-        for r in part.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for r in part
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(list) = out["required"].as_array_mut()
                 && !list.contains(r)
             {
@@ -314,7 +320,12 @@ fn event_enum(events: &[Event]) -> String {
             e.name, e.rust
         )
         .ok();
-        writeln!(type_arms, "            InvitationEvent::{}(_) => {:?},", e.rust, e.name).ok();
+        writeln!(
+            type_arms,
+            "            InvitationEvent::{}(_) => {:?},",
+            e.rust, e.name
+        )
+        .ok();
         write!(names, "{:?}, ", e.name).ok();
     }
     format!(

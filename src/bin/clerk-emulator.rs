@@ -3,16 +3,17 @@
 //! ```text
 //! clerk-emulator [--port 8080] [--seed seed.yaml] [--state state.yaml] [--key-file FILE]
 //!                [--key sk_test_…]... [--no-rate-limits] [--time-scale N]
+//!                [--webhook URL --webhook-secret whsec_…]...
 //! ```
 
 use clerk_invitations::emulator::{DEFAULT_EMULATOR_KEY, Emulator, Seed};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: clerk-emulator [--port PORT] [--seed FILE] [--state FILE] [--key-file FILE] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N]
+const USAGE: &str = "usage: clerk-emulator [--port PORT] [--seed FILE] [--state FILE] [--key-file FILE] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N] [--webhook URL --webhook-secret SECRET]...
 
 Serves Clerk's invitation endpoints on 127.0.0.1:PORT/v1 (default: a free port) until Ctrl-C
 or SIGTERM, and its admin API under /__emulator/ (seed, reset, state, accept, clock, settings,
-faults, requests, save).
+faults, requests, save, webhooks, webhooks/deliveries).
 
   --seed FILE        start with the users, organizations and invitations of a seed file (YAML)
   --state FILE       load the state from FILE when it exists; save it there on shutdown and on
@@ -22,6 +23,10 @@ faults, requests, save).
                      --key-file or CLERK_SECRET_KEY)
   --no-rate-limits   do not apply Clerk's rate limits
   --time-scale N     rate-limit windows pass N times faster (3600: an hour per second)
+  --webhook URL      post Clerk's signed organization invitation events (created, accepted,
+                     revoked) to URL, retried on Clerk's schedule; repeatable, each followed by
+  --webhook-secret SECRET
+                     the endpoint's signing secret, whsec_ and base64
 
 Without --key or --key-file, the key in CLERK_SECRET_KEY is accepted, else sk_test_emulator.";
 
@@ -67,6 +72,17 @@ async fn main() -> ExitCode {
                 }
                 None => return fail("--state needs a file"),
             },
+            "--webhook" => {
+                let url = args.next();
+                let secret = match (args.next().as_deref(), args.next()) {
+                    (Some("--webhook-secret"), Some(secret)) => secret,
+                    _ => return fail("--webhook URL must be followed by --webhook-secret SECRET"),
+                };
+                match url {
+                    Some(url) => builder = builder.webhook(url, secret),
+                    None => return fail("--webhook needs a URL"),
+                }
+            }
             "--no-rate-limits" => builder = builder.rate_limits(false),
             "--time-scale" => match args.next().and_then(|p| p.parse::<f64>().ok()) {
                 Some(n) if n.is_finite() && n > 0.0 => builder = builder.time_scale(n),

@@ -26,6 +26,7 @@ mod ratelimit;
 pub mod seed;
 mod server;
 mod state;
+mod webhooks;
 
 use crate::{Clerk, Error, Result};
 use bytes::Bytes;
@@ -37,6 +38,7 @@ use std::time::Duration;
 pub use faults::Fault;
 pub use seed::Seed;
 pub use state::{StoredInvitation, StoredOrganizationInvitation};
+pub use webhooks::{CLERK_RETRY_SCHEDULE, WebhookAttempt, WebhookDelivery, WebhookEndpoint};
 
 /// One request and the answer the emulator gave, kept when
 /// [`EmulatorBuilder::record_exchanges`] is on.
@@ -121,6 +123,8 @@ pub struct EmulatorBuilder {
     state_file: Option<std::path::PathBuf>,
     header_read_timeout: Duration,
     max_connections: usize,
+    webhooks: Vec<WebhookEndpoint>,
+    webhook_retry_schedule: Vec<Duration>,
 }
 
 /// Exchanges kept when recording (the oldest are dropped past it), so a long-running emulator
@@ -139,6 +143,8 @@ impl Default for EmulatorBuilder {
             state_file: None,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 512,
+            webhooks: Vec::new(),
+            webhook_retry_schedule: CLERK_RETRY_SCHEDULE.to_vec(),
         }
     }
 }
@@ -217,19 +223,54 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Delivers Clerk's organization invitation events (`organizationInvitation.created`,
+    /// `.accepted`, `.revoked`), signed with `secret` (`whsec_…`), to `url`. May be given
+    /// several times. See [`webhooks`](crate::webhooks) for the receiving side.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> clerk_invitations::Result<()> {
+    /// use clerk_invitations::emulator::Emulator;
+    /// let emu = Emulator::builder()
+    ///     .webhook("http://127.0.0.1:3000/webhooks/clerk", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn webhook(mut self, url: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.webhooks.push(WebhookEndpoint::new(url, secret));
+        self
+    }
+
+    /// The waits between attempts of a failed webhook delivery ([`CLERK_RETRY_SCHEDULE`]
+    /// unless set); after the last, the delivery is given up. Tests shorten it.
+    pub fn webhook_retry_schedule(mut self, schedule: impl Into<Vec<Duration>>) -> Self {
+        self.webhook_retry_schedule = schedule.into();
+        self
+    }
+
     /// Binds and starts serving in the background of the current tokio runtime.
     ///
     /// # Errors
     /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the port cannot be
     /// bound or the state file cannot be read; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
-    /// when the state file is not a seed document.
+    /// when the state file is not a seed document, or a webhook's URL or secret is invalid.
     pub async fn start(self) -> Result<Emulator> {
         let mut initial = state::State::default();
+        let hub = webhooks::Hub::new(self.webhook_retry_schedule.clone());
+        let mut seeds = Vec::new();
         if let Some(path) = self.state_file.as_ref().filter(|p| p.exists()) {
-            initial.apply_seed(&Seed::from_file(path)?);
+            seeds.push(Seed::from_file(path)?);
         }
-        if let Some(seed) = &self.seed {
+        seeds.extend(self.seed.clone());
+        for seed in &seeds {
             initial.apply_seed(seed);
+            for endpoint in &seed.webhooks {
+                hub.add(endpoint)?;
+            }
+        }
+        for endpoint in &self.webhooks {
+            hub.add(endpoint)?;
         }
         // Tests commonly talk to the emulator with a reqwest client of their own as well; with
         // the default `rustls` feature that needs the process-wide crypto provider.
@@ -248,6 +289,7 @@ impl EmulatorBuilder {
             exchanges: self.record.then(|| Mutex::new(Vec::new())),
             requests: AtomicU64::new(0),
             state_file: self.state_file,
+            webhooks: hub,
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app = server::router(shared.clone());
@@ -535,12 +577,29 @@ impl Emulator {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when no pending organization
     /// invitation has that id.
     pub fn accept_organization_invitation(&self, invitation_id: &str) -> Result<String> {
-        self.with_state(|s| s.accept_org_invitation(invitation_id))
+        self.shared
+            .accept_org_invitation(invitation_id)
             .ok_or_else(|| {
                 Error::invalid_input(format!(
                     "no pending organization invitation {invitation_id}"
                 ))
             })
+    }
+}
+
+impl Emulator {
+    /// Starts delivering invitation events to `url` as well, signed with `secret`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the URL or the secret
+    /// is invalid.
+    pub fn add_webhook(&self, url: &str, secret: &str) -> Result<()> {
+        self.shared.webhooks.add(&WebhookEndpoint::new(url, secret))
+    }
+
+    /// Every webhook delivery so far (the latest 10,000), oldest first, with its attempts.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.shared.webhooks.deliveries()
     }
 }
 

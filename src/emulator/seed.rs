@@ -52,6 +52,10 @@ pub struct Seed {
     /// Organization invitations, in any status.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub organization_invitations: Vec<OrganizationInvitation>,
+    /// Webhook endpoints the emulator delivers invitation events to, registered when the
+    /// emulator starts (not by loading a seed into a running one, and not part of a dump).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<super::WebhookEndpoint>,
 }
 
 /// The instance's settings.
@@ -460,6 +464,7 @@ impl State {
             .collect();
         organizations.sort_by(|a, b| a.id.cmp(&b.id));
         Seed {
+            webhooks: Vec::new(),
             instance: Instance {
                 organizations_enabled: self.organizations_enabled,
                 clock_offset_ms: self.clock_offset_ms,

@@ -78,8 +78,7 @@ impl IntoResponse for WebhookRejection {
         match self {
             WebhookRejection::Body(e) => e.into_response(),
             WebhookRejection::Verify(e) => {
-                let status =
-                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
                 (status, e.to_string()).into_response()
             }
         }

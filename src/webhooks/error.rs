@@ -65,7 +65,9 @@ impl fmt::Display for VerifyError {
         match self {
             VerifyError::InvalidSecret(why) => write!(f, "invalid webhook signing secret: {why}"),
             VerifyError::MissingHeader(h) => write!(f, "webhook delivery has no `{h}` header"),
-            VerifyError::InvalidHeader(h) => write!(f, "webhook delivery has an unreadable `{h}` header"),
+            VerifyError::InvalidHeader(h) => {
+                write!(f, "webhook delivery has an unreadable `{h}` header")
+            }
             VerifyError::TimestampTooOld { age } => write!(
                 f,
                 "webhook delivery was signed {}s ago, beyond the tolerance",

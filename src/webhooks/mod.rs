@@ -164,14 +164,17 @@ impl Webhook {
         now: SystemTime,
     ) -> Result<InvitationEvent, VerifyError> {
         self.check_at(headers, body, now)?;
-        InvitationEvent::decode(body).map_err(|(event_type, source)| VerifyError::MalformedBody {
-            event_type,
-            source,
-        })
+        InvitationEvent::decode(body)
+            .map_err(|(event_type, source)| VerifyError::MalformedBody { event_type, source })
     }
 
     /// Checks headers, timestamp and signature without decoding the body.
-    fn check_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), VerifyError> {
+    fn check_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
         let [id, timestamp, signatures] = HEADERS.map(|(svix, standard)| {
             let value = headers
                 .get(svix)

@@ -32,3 +32,6 @@ mod spec_build;
 #[cfg(feature = "emulator")]
 mod spec_coverage;
 mod validation;
+mod webhooks;
+#[cfg(feature = "emulator")]
+mod webhooks_emulator;

@@ -51,7 +51,11 @@ fn run(args: &[String]) -> Result<String, String> {
         Some(other) => return Err(format!("unknown task `{other}`\n\n{}", usage())),
     };
     let (default_out, overlay, what) = if webhooks {
-        (DEFAULT_WEBHOOKS_OUT, "openapi/webhooks.overlay.yaml", "event")
+        (
+            DEFAULT_WEBHOOKS_OUT,
+            "openapi/webhooks.overlay.yaml",
+            "event",
+        )
     } else {
         (DEFAULT_OUT, "openapi/corrections.overlay.yaml", "operation")
     };

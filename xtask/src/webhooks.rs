@@ -151,7 +151,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             out.operation_ids,
-            ["organizationInvitation.created", "organizationInvitation.revoked"]
+            [
+                "organizationInvitation.created",
+                "organizationInvitation.revoked"
+            ]
         );
         assert!(!out.yaml.contains("user.created"));
         assert!(!out.yaml.contains("Unused"));
@@ -178,7 +181,13 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("3.1.0"), "{err}");
-        let dangling = mini(&["organizationInvitation.created"]).replace("schemas/D'", "schemas/X'");
-        assert!(extract(&dangling).err().unwrap().contains("#/components/schemas/X"));
+        let dangling =
+            mini(&["organizationInvitation.created"]).replace("schemas/D'", "schemas/X'");
+        assert!(
+            extract(&dangling)
+                .err()
+                .unwrap()
+                .contains("#/components/schemas/X")
+        );
     }
 }

@@ -22,6 +22,8 @@ pub(crate) fn admin_router() -> Router<Arc<Shared>> {
         .route("/__emulator/settings", post(settings))
         .route("/__emulator/faults", post(inject).delete(clear))
         .route("/__emulator/requests", get(requests))
+        .route("/__emulator/webhooks", get(webhooks).post(add_webhook))
+        .route("/__emulator/webhooks/deliveries", get(webhook_deliveries))
         .route("/__emulator/faults/all", delete_route(clear))
 }
 
@@ -110,13 +112,42 @@ async fn accept(AxState(shared): App, Path(id): Path<String>) -> Response {
 
 /// `POST /__emulator/organization_invitations/{id}/accept`: the invitee joins.
 async fn accept_org(AxState(shared): App, Path(id): Path<String>) -> Response {
-    match shared.state().accept_org_invitation(&id) {
+    match shared.accept_org_invitation(&id) {
         Some(user) => axum::Json(json!({"user_id": user})).into_response(),
         None => admin_error(
             StatusCode::NOT_FOUND,
             format!("no pending organization invitation {id}"),
         ),
     }
+}
+
+/// `GET /__emulator/webhooks`: the URLs events are delivered to.
+async fn webhooks(AxState(shared): App) -> Response {
+    axum::Json(json!({"webhooks": shared.webhooks.urls()})).into_response()
+}
+
+/// `POST /__emulator/webhooks` `{"url": ..., "secret": "whsec_..."}`: delivers events to one
+/// more endpoint.
+async fn add_webhook(AxState(shared): App, body: Body) -> Response {
+    let body = match json_object(body).await {
+        Ok(b) => Value::Object(b),
+        Err(r) => return r,
+    };
+    let Some(endpoint) = crate::emulator::webhooks::endpoint_from_json(&body) else {
+        return admin_error(
+            StatusCode::BAD_REQUEST,
+            "expected {\"url\": ..., \"secret\": \"whsec_...\"}",
+        );
+    };
+    match shared.webhooks.add(&endpoint) {
+        Ok(()) => axum::Json(json!({"webhooks": shared.webhooks.urls()})).into_response(),
+        Err(e) => admin_error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+/// `GET /__emulator/webhooks/deliveries`: every delivery with its attempts.
+async fn webhook_deliveries(AxState(shared): App) -> Response {
+    axum::Json(json!({"deliveries": shared.webhooks.deliveries()})).into_response()
 }
 
 fn clock_json(s: &State) -> Response {

@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     /// Where `--state` keeps the state, if anywhere.
     pub(crate) state_file: Option<std::path::PathBuf>,
+    /// Webhook endpoints and deliveries.
+    pub(crate) webhooks: super::webhooks::Hub,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the state stays usable).
@@ -61,6 +63,21 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// Accepts an organization invitation and announces it. Returns the user's id.
+    pub(crate) fn accept_org_invitation(&self, id: &str) -> Option<String> {
+        let mut s = self.state();
+        let user = s.accept_org_invitation(id)?;
+        if let Some(inv) = s.org_invitations.iter().find(|i| i.id == id) {
+            self.webhooks.organization_invitation(
+                &s,
+                "organizationInvitation.accepted",
+                inv,
+                Some(&user),
+            );
+        }
+        Some(user)
     }
 }
 

@@ -187,6 +187,12 @@ pub(super) async fn create_org_invitation(
         }
         Ok(None) => {
             let inv = store_org(&mut s, &org, n);
+            shared.webhooks.organization_invitation(
+                &s,
+                "organizationInvitation.created",
+                &inv,
+                None,
+            );
             ok(s.org_invitation_json(&inv, false))
         }
     }
@@ -227,7 +233,14 @@ pub(super) async fn create_org_invitation_bulk(
             Some(idx) => s.org_invitations[idx].clone(),
             None => {
                 created += 1;
-                store_org(&mut s, &org, n)
+                let inv = store_org(&mut s, &org, n);
+                shared.webhooks.organization_invitation(
+                    &s,
+                    "organizationInvitation.created",
+                    &inv,
+                    None,
+                );
+                inv
             }
         };
         data.push(s.org_invitation_json(&inv, false));
@@ -409,5 +422,8 @@ pub(super) async fn revoke_org_invitation(
     inv.status = "revoked".into();
     inv.updated_at = now;
     let inv = inv.clone();
+    shared
+        .webhooks
+        .organization_invitation(&s, "organizationInvitation.revoked", &inv, None);
     ok(s.org_invitation_json(&inv, false))
 }
