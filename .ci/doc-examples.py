@@ -6,8 +6,10 @@ and models must all have one (exit 1 otherwise)."""
 import pathlib, re, sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/doc/clerk_invitations")
+# `types/error/` holds the generator's conversion error, which no facade call returns.
 pages = sorted(p for p in root.rglob("*.html")
-               if re.match(r"(struct|enum)\.", p.name) and "/raw/" not in str(p))
+               if re.match(r"(struct|enum)\.", p.name) and "/raw/" not in str(p)
+               and "/types/error/" not in str(p))
 missing, total = [], 0
 for p in pages:
     html = p.read_text(errors="replace")

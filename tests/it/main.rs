@@ -8,6 +8,8 @@ mod bulk;
 mod cli;
 #[cfg(feature = "cli")]
 mod cli_operator;
+#[cfg(feature = "cli")]
+mod cli_webhook;
 
 mod decoding;
 #[cfg(feature = "emulator")]

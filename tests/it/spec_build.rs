@@ -215,3 +215,65 @@ fn when_upstream_lists_the_delete_operation_the_local_addition_is_reported_and_n
         "the facade keeps its delete"
     );
 }
+
+#[test]
+fn the_webhook_overlay_applies_cleanly_to_the_vendored_webhook_spec() {
+    let read = |name: &str| -> Value {
+        let path = format!("{}/openapi/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let mut spec = read("clerk-webhooks-invitations.yaml");
+    let overlay = read("webhooks.overlay.yaml");
+    let report = overlay::apply(
+        &mut spec,
+        &overlay,
+        "openapi/webhooks.overlay.yaml",
+        "openapi/clerk-webhooks-invitations.yaml",
+    )
+    .unwrap();
+    assert!(report.unnecessary.is_empty(), "{:#?}", report.unnecessary);
+    refs::check(&spec, "the webhook spec").unwrap();
+    // The created and revoked events share the webhook's invitation type.
+    for event in [
+        "organizationInvitation.created",
+        "organizationInvitation.revoked",
+    ] {
+        let data = spec
+            .pointer(&format!(
+                "/x-webhooks/{event}/post/requestBody/content/application~1json/schema/allOf/1/properties/data/$ref"
+            ))
+            .and_then(Value::as_str);
+        assert_eq!(
+            data,
+            Some("#/components/schemas/OrganizationInvitation"),
+            "{event}"
+        );
+    }
+}
+
+#[test]
+fn an_index_in_a_target_selects_one_array_element_and_one_past_the_end_is_named() {
+    let composed = |actions: Value| {
+        let mut d = json!({"components": {"schemas": {"A": {"allOf": [{"type": "object"}, {"properties": {}}]}}}});
+        overlay::apply(&mut d, &json!({ "actions": actions }), OVERLAY, SPEC).map(|_| d)
+    };
+    let d = composed(json!([{
+        "target": "$.components.schemas.A.allOf[1].properties",
+        "update": {"x": {"type": "string"}}
+    }]))
+    .unwrap();
+    assert_eq!(
+        d.pointer("/components/schemas/A/allOf/1/properties/x/type"),
+        Some(&json!("string"))
+    );
+    assert!(
+        d.pointer("/components/schemas/A/allOf/0/properties")
+            .is_none()
+    );
+    let err = composed(json!([{
+        "target": "$.components.schemas.A.allOf[2]",
+        "update": {"nullable": true}
+    }]))
+    .unwrap_err();
+    assert!(err.contains("allOf[2]"), "{err}");
+}

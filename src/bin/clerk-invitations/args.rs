@@ -24,6 +24,7 @@ pub(crate) struct Cli {
 pub(crate) const AFTER_HELP: &str = "Environment:
   CLERK_SECRET_KEY   the secret key (sk_test_... or sk_live_...); required unless --emulator
   CLERK_API_URL      the API's base URL (default https://api.clerk.com/v1): an emulator, a proxy
+  CLERK_WEBHOOK_SECRET  the signing secret `webhook verify` uses without --secret
 
 Exit codes:
   0  success
@@ -79,6 +80,24 @@ pub(crate) enum Command {
     /// Organization invitations of one user.
     #[command(subcommand)]
     User(UserCommand),
+    /// Webhook deliveries.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Verify a captured delivery read from standard input (headers, a blank line, the body;
+    /// a leading request line is skipped) and print its event type and id. Needs no API key.
+    Verify {
+        /// The endpoint's signing secret (`whsec_...`); else CLERK_WEBHOOK_SECRET.
+        #[arg(long)]
+        secret: Option<String>,
+        /// Check the timestamp as if the clock read this Unix time (seconds): for replaying a
+        /// delivery captured earlier.
+        #[arg(long)]
+        at: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]

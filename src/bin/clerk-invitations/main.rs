@@ -36,6 +36,7 @@ mod erase;
 mod invite;
 mod output;
 mod revoke;
+mod webhook;
 
 use args::*;
 use csv_input::*;
@@ -146,6 +147,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
+    // Verifying a delivery needs no key and no service.
+    if let Command::Webhook(WebhookCommand::Verify { secret, at }) = &cli.command {
+        return webhook::verify(secret.as_deref(), *at, &Output { json: cli.json });
+    }
     // Keep the emulator alive for the whole command.
     let (clerk, _emulator) = if cli.emulator {
         let scale = match &cli.command {
@@ -221,6 +226,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Invite(args) => return invite(&clerk, &out, args, cli.emulator).await,
         Command::Delete { invitation_ids } => return delete(&clerk, &out, invitation_ids).await,
         Command::Erase(args) => return erase(&clerk, &out, args).await,
+        Command::Webhook(WebhookCommand::Verify { secret, at }) => {
+            return webhook::verify(secret.as_deref(), at, &out);
+        }
     }
     Ok(0)
 }
