@@ -144,6 +144,8 @@ pub(crate) struct Hub {
     client: reqwest::Client,
     runtime: tokio::runtime::Handle,
     next_id: std::sync::atomic::AtomicU64,
+    /// Dropped with the hub (when the emulator stops): every worker stops, mid-wait included.
+    stop: tokio::sync::watch::Sender<()>,
 }
 
 impl Hub {
@@ -159,6 +161,7 @@ impl Hub {
                 .unwrap_or_default(),
             runtime: tokio::runtime::Handle::current(),
             next_id: std::sync::atomic::AtomicU64::new(1),
+            stop: tokio::sync::watch::channel(()).0,
         }
     }
 
@@ -177,7 +180,13 @@ impl Hub {
             schedule: self.schedule.clone(),
             deliveries: self.deliveries.clone(),
         };
-        self.runtime.spawn(worker.run(rx));
+        let mut stopped = self.stop.subscribe();
+        self.runtime.spawn(async move {
+            tokio::select! {
+                () = worker.run(rx) => {}
+                _ = stopped.changed() => {}
+            }
+        });
         lock(&self.endpoints).push(Endpoint {
             url: endpoint.url.clone(),
             queue: tx,

@@ -77,3 +77,36 @@ async fn every_yaml_edit_reaches_the_facade() {
     let reqs = server.received_requests().await.unwrap();
     assert!(reqs[1].url.query().unwrap().contains("status=archived"));
 }
+
+#[test]
+fn the_webhook_edits_reach_the_events() {
+    use clerk_invitations::webhooks::{HeaderMap, InvitationEvent, Webhook};
+    // 7. The new property, and 8. the new event (with 4., the new status, which the events
+    // share with the API's answers).
+    let body = serde_json::to_vec(&json!({
+        "object": "event", "type": "organizationInvitation.expired", "instance_id": "ins_1",
+        "timestamp": 1,
+        "data": {"object": "organization_invitation", "id": "orginv_1", "email_address": "a@example.com",
+                 "role": "org:member", "role_name": "Member", "organization_id": "org_1",
+                 "status": "archived", "public_metadata": {}, "url": null, "expires_at": 1,
+                 "created_at": 1, "updated_at": 2, "locale": "fr"}
+    }))
+    .unwrap();
+    let webhook = Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut headers = HeaderMap::new();
+    headers.insert("svix-id", "msg_1".parse().unwrap());
+    headers.insert("svix-timestamp", ts.to_string().parse().unwrap());
+    headers.insert("svix-signature", webhook.sign("msg_1", ts, &body).parse().unwrap());
+    match webhook.verify(&headers, &body).unwrap() {
+        InvitationEvent::OrganizationInvitationExpired(e) => {
+            assert_eq!(e.data.locale.as_deref(), Some("fr"));
+            assert_eq!(e.data.status, InvitationStatus::Archived);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(InvitationEvent::TYPED.contains(&"organizationInvitation.expired"));
+}

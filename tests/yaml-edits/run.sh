@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The promise to contributors, checked: each of six YAML-only edits (a new optional query
-# parameter, request-body property, response property, status value, template_slug value, and
-# a new operation with its facade mapping) reaches the public API with no Rust edit.
+# The promise to contributors, checked: each of eight YAML-only edits (a new optional query
+# parameter, request-body property, response property, status value, template_slug value, a
+# new operation with its facade mapping, a new property of the webhook events' invitation and
+# a new webhook event) reaches the public API with no Rust edit.
 #
 # Copies the crate (tracked files, as they are in the work tree) to a scratch folder, appends
-# the actions of overlay-additions.yaml to its overlay, adds probe.rs (a user's program that
+# the actions of overlay-additions.yaml and webhooks-additions.yaml to its overlays, adds probe.rs (a user's program that
 # calls each edit through the facade) as a test, and runs the README's test command there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,6 +15,7 @@ trap 'rm -rf "$work"' EXIT
 
 (cd "$root" && git ls-files -z | xargs -0 tar -cf - 2>/dev/null) | tar -xf - -C "$work"
 cat "$here/overlay-additions.yaml" >> "$work/openapi/corrections.overlay.yaml"
+cat "$here/webhooks-additions.yaml" >> "$work/openapi/webhooks.overlay.yaml"
 cp "$here/probe.rs" "$work/tests/yaml_edits_probe.rs"
 # The copy shares the crate's target folder so that the dependencies already built are reused;
 # its own build replaces the crate's artifacts there, so the next build of the real crate
