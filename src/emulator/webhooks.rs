@@ -169,9 +169,15 @@ impl Hub {
     pub(crate) fn add(&self, endpoint: &WebhookEndpoint) -> crate::Result<()> {
         let signer = Webhook::new(&endpoint.secret)
             .map_err(|e| crate::Error::invalid_input(e.to_string()))?;
-        let url = reqwest::Url::parse(&endpoint.url).map_err(|e| {
-            crate::Error::invalid_input(format!("webhook URL {:?}: {e}", endpoint.url))
-        })?;
+        let url = reqwest::Url::parse(&endpoint.url)
+            .map_err(|e| e.to_string())
+            .and_then(|u| match u.scheme() {
+                "http" | "https" => Ok(u),
+                other => Err(format!("the scheme is {other:?}, not http or https")),
+            })
+            .map_err(|e| {
+                crate::Error::invalid_input(format!("webhook URL {:?}: {e}", endpoint.url))
+            })?;
         let (tx, rx) = mpsc::unbounded_channel();
         let worker = Worker {
             url,

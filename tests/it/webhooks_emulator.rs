@@ -244,13 +244,23 @@ async fn endpoints_register_through_the_admin_api_and_the_seed_file() {
         emu.base_url().trim_end_matches("/v1")
     );
     let client = reqwest::Client::new();
-    let bad = client
-        .post(&admin)
-        .json(&serde_json::json!({"url": url, "secret": "whsec_not base64"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
+    for (bad_url, secret) in [
+        (url.as_str(), "whsec_not base64"),
+        ("ftp://127.0.0.1/x", SECRET),
+    ] {
+        let bad = client
+            .post(&admin)
+            .json(&serde_json::json!({"url": bad_url, "secret": secret}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400);
+        let text = bad.text().await.unwrap();
+        assert!(
+            !text.contains("not base64") || !text.contains(SECRET),
+            "{text}"
+        );
+    }
     let added = client
         .post(&admin)
         .json(&serde_json::json!({"url": url, "secret": SECRET}))
