@@ -124,20 +124,70 @@ pub fn check_openapi(root: &Mapping) -> Result<(), String> {
     Ok(())
 }
 
-/// Extract the invitation subset from the text of a full spec.
-pub fn extract(text: &str) -> Result<Extracted, String> {
+/// Reads the text of a full spec: the document, as a top-level mapping, and its
+/// `info.version`, or why it cannot be read.
+pub fn open(text: &str) -> Result<(Mapping, String), String> {
     let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
-    let root = doc
-        .as_mapping()
-        .ok_or("not an OpenAPI document: the top level is not a mapping")?;
-
-    check_openapi(root)?;
-    let version = get(root, "info")
+    let Value::Mapping(root) = doc else {
+        return Err("not an OpenAPI document: the top level is not a mapping".into());
+    };
+    check_openapi(&root)?;
+    let version = get(&root, "info")
         .and_then(Value::as_mapping)
         .and_then(|info| get(info, "version"))
         .and_then(Value::as_str)
         .ok_or("the document has no `info.version`")?
         .to_string();
+    Ok((root, version))
+}
+
+/// The components `refs` reach (closed over the references they hold), in upstream order, with
+/// the security schemes `schemes` names, and how many there are.
+pub fn referenced_components(
+    root: &Mapping,
+    mut refs: BTreeSet<String>,
+    schemes: &BTreeSet<String>,
+) -> Result<(Mapping, usize), String> {
+    let empty = Mapping::new();
+    let components = get(root, "components")
+        .and_then(Value::as_mapping)
+        .unwrap_or(&empty);
+    let mut done = BTreeSet::new();
+    while let Some(r) = refs.iter().find(|r| !done.contains(*r)).cloned() {
+        done.insert(r.clone());
+        collect_refs(resolve(components, &r)?, &mut refs);
+    }
+    let mut out = Mapping::new();
+    let mut count = 0;
+    for (section, entries) in components {
+        let (Some(section_name), Some(entries)) = (section.as_str(), entries.as_mapping()) else {
+            continue;
+        };
+        let kept: Mapping = entries
+            .iter()
+            .filter(|(name, _)| {
+                name.as_str().is_some_and(|n| {
+                    if section_name == "securitySchemes" {
+                        schemes.contains(n)
+                    } else {
+                        done.contains(&format!("#/components/{section_name}/{n}"))
+                    }
+                })
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !kept.is_empty() {
+            count += kept.len();
+            out.insert(section.clone(), Value::Mapping(kept));
+        }
+    }
+    Ok((out, count))
+}
+
+/// Extract the invitation subset from the text of a full spec.
+pub fn extract(text: &str) -> Result<Extracted, String> {
+    let (root, version) = open(text)?;
+    let root = &root;
     let paths = get(root, "paths")
         .and_then(Value::as_mapping)
         .ok_or("the document has no `paths`")?;
@@ -197,18 +247,6 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
         ));
     }
 
-    // Close the set of references over the components.
-    let empty = Mapping::new();
-    let components = get(root, "components")
-        .and_then(Value::as_mapping)
-        .unwrap_or(&empty);
-    let mut done = BTreeSet::new();
-    while let Some(r) = refs.iter().find(|r| !done.contains(*r)).cloned() {
-        done.insert(r.clone());
-        let target = resolve(components, &r)?;
-        collect_refs(target, &mut refs);
-    }
-
     // Security: keep the top-level requirement and the schemes it names.
     let security = get(root, "security").cloned();
     let mut schemes = BTreeSet::new();
@@ -220,32 +258,7 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
         }
     }
 
-    let mut out_components = Mapping::new();
-    let mut component_count = 0;
-    for (section, entries) in components {
-        let Some(section_name) = section.as_str() else {
-            continue;
-        };
-        let Some(entries) = entries.as_mapping() else {
-            continue;
-        };
-        let mut kept = Mapping::new();
-        for (name, value) in entries {
-            let Some(n) = name.as_str() else { continue };
-            let wanted = if section_name == "securitySchemes" {
-                schemes.contains(n)
-            } else {
-                done.contains(&format!("#/components/{section_name}/{n}"))
-            };
-            if wanted {
-                kept.insert(name.clone(), value.clone());
-            }
-        }
-        if !kept.is_empty() {
-            component_count += kept.len();
-            out_components.insert(section.clone(), Value::Mapping(kept));
-        }
-    }
+    let (out_components, component_count) = referenced_components(root, refs, &schemes)?;
 
     // Assemble in upstream top-level order.
     let mut out = Mapping::new();

@@ -3,7 +3,7 @@
 //! Same rules as the Backend API extraction: deterministic, upstream order kept, every
 //! referenced component carried along, and anything it cannot read refused with a reason.
 
-use crate::extract::{Extracted, check_openapi, collect_refs, get, key, resolve, with_header};
+use crate::extract::{Extracted, collect_refs, get, key, open, referenced_components, with_header};
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeSet;
 
@@ -24,17 +24,8 @@ pub fn is_invitation_event(name: &str) -> bool {
 
 /// Extract the invitation events from the text of Clerk's full webhook spec.
 pub fn extract(text: &str) -> Result<Extracted, String> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not a YAML document: {e}"))?;
-    let root = doc
-        .as_mapping()
-        .ok_or("not an OpenAPI document: the top level is not a mapping")?;
-    check_openapi(root)?;
-    let version = get(root, "info")
-        .and_then(Value::as_mapping)
-        .and_then(|info| get(info, "version"))
-        .and_then(Value::as_str)
-        .ok_or("the document has no `info.version`")?
-        .to_string();
+    let (root, version) = open(text)?;
+    let root = &root;
     let hooks = get(root, "x-webhooks")
         .and_then(Value::as_mapping)
         .ok_or("the document has no `x-webhooks`: is it Clerk's webhook spec?")?;
@@ -70,34 +61,7 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
         return Err("the document has no invitation event under `x-webhooks`".into());
     }
 
-    let empty = Mapping::new();
-    let components = get(root, "components")
-        .and_then(Value::as_mapping)
-        .unwrap_or(&empty);
-    let mut done = BTreeSet::new();
-    while let Some(r) = refs.iter().find(|r| !done.contains(*r)).cloned() {
-        done.insert(r.clone());
-        collect_refs(resolve(components, &r)?, &mut refs);
-    }
-    let mut out_components = Mapping::new();
-    let mut count = 0;
-    for (section, entries) in components {
-        let (Some(section_name), Some(entries)) = (section.as_str(), entries.as_mapping()) else {
-            continue;
-        };
-        let wanted: Mapping = entries
-            .iter()
-            .filter(|(name, _)| {
-                name.as_str()
-                    .is_some_and(|n| done.contains(&format!("#/components/{section_name}/{n}")))
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !wanted.is_empty() {
-            count += wanted.len();
-            out_components.insert(section.clone(), Value::Mapping(wanted));
-        }
-    }
+    let (out_components, count) = referenced_components(root, refs, &BTreeSet::new())?;
 
     let mut out = Mapping::new();
     for (k, v) in root {

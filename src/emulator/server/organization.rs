@@ -140,7 +140,13 @@ pub(super) fn check_org_invite(
     Ok(None)
 }
 
-pub(super) fn store_org(s: &mut State, org: &str, n: NewOrg) -> StoredOrganizationInvitation {
+/// Stores a new organization invitation and announces it to the webhook endpoints.
+pub(super) fn store_org(
+    shared: &Shared,
+    s: &mut State,
+    org: &str,
+    n: NewOrg,
+) -> StoredOrganizationInvitation {
     let now = s.creation_time();
     let inv = StoredOrganizationInvitation {
         id: s.new_id("orginv_"),
@@ -156,6 +162,9 @@ pub(super) fn store_org(s: &mut State, org: &str, n: NewOrg) -> StoredOrganizati
         updated_at: now,
     };
     s.push_org_invitation(inv.clone());
+    shared
+        .webhooks
+        .organization_invitation(s, "organizationInvitation.created", &inv, None);
     inv
 }
 
@@ -186,13 +195,7 @@ pub(super) async fn create_org_invitation(
             ok(s.org_invitation_json(&inv, false))
         }
         Ok(None) => {
-            let inv = store_org(&mut s, &org, n);
-            shared.webhooks.organization_invitation(
-                &s,
-                "organizationInvitation.created",
-                &inv,
-                None,
-            );
+            let inv = store_org(&shared, &mut s, &org, n);
             ok(s.org_invitation_json(&inv, false))
         }
     }
@@ -233,14 +236,7 @@ pub(super) async fn create_org_invitation_bulk(
             Some(idx) => s.org_invitations[idx].clone(),
             None => {
                 created += 1;
-                let inv = store_org(&mut s, &org, n);
-                shared.webhooks.organization_invitation(
-                    &s,
-                    "organizationInvitation.created",
-                    &inv,
-                    None,
-                );
-                inv
+                store_org(&shared, &mut s, &org, n)
             }
         };
         data.push(s.org_invitation_json(&inv, false));
