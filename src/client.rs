@@ -48,6 +48,9 @@ pub struct Clerk {
 pub(crate) struct ClientInner {
     pub(crate) raw: generated::Client,
     pub(crate) timeout: Duration,
+    /// The total timeout the HTTP client applies to every request by itself, when the crate
+    /// built that client: a request with the same timeout then needs no timeout of its own.
+    pub(crate) http_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     production: bool,
     base_url: String,
@@ -334,11 +337,13 @@ impl ClerkBuilder {
         })?;
 
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let http_timeout = self.http_client.is_none().then_some(timeout);
         let http = match self.http_client {
             Some(client) => client,
             None => {
                 crate::tls::init();
                 reqwest::Client::builder()
+                    .timeout(timeout)
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .redirect(same_origin_redirects())
                     .build()
@@ -357,6 +362,7 @@ impl ClerkBuilder {
             inner: Arc::new(ClientInner {
                 raw,
                 timeout,
+                http_timeout,
                 retry: self.retry.unwrap_or_default(),
                 production,
                 base_url: trimmed,

@@ -11,7 +11,8 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
-    pub(crate) retry: Option<RetryPolicy>,
+    /// Boxed: rarely set, and every request's future carries the builder it came from.
+    pub(crate) retry: Option<Box<RetryPolicy>>,
 }
 
 impl RequestOptions {
@@ -20,34 +21,40 @@ impl RequestOptions {
     }
 
     pub(crate) fn retry<'a>(&'a self, clerk: &'a crate::Clerk) -> &'a RetryPolicy {
-        self.retry.as_ref().unwrap_or_else(|| clerk.retry_policy())
+        self.retry
+            .as_deref()
+            .unwrap_or_else(|| clerk.retry_policy())
     }
 }
 
-/// Runs one operation: each attempt made by `make` under the timeout, retried as `op` and the
-/// policy allow.
-pub(crate) async fn execute<T, F, Fut>(
-    clerk: &crate::Clerk,
-    opts: &RequestOptions,
-    op: Operation<'_, T>,
+/// Runs one operation: each attempt made by `make` with the timeout it must hold to, retried as `op` and the
+/// policy allow. A plain function returning the retry loop's future, not an `async fn`, so that
+/// no layer of state is added around it.
+pub(crate) fn execute<'a, 'o: 'a, T, F, Fut>(
+    clerk: &'a crate::Clerk,
+    opts: &'a RequestOptions,
+    op: Operation<'o, T>,
     mut make: F,
-) -> Result<Response<T>>
+) -> impl Future<Output = Result<Response<T>>> + 'a
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = std::result::Result<Response<T>, progenitor_client::Error<()>>>,
+    T: 'a,
+    F: FnMut(Duration) -> Fut + 'a,
+    Fut: Future<Output = std::result::Result<Response<T>, progenitor_client::Error<()>>> + 'a,
 {
     let timeout = opts.timeout(clerk);
     // Each attempt's future goes on the heap: the futures around it stay small, so building
     // and moving them copies a pointer instead of kilobytes of state.
-    retry::run(opts.retry(clerk), op, || call(timeout, Box::pin(make()))).await
+    retry::run(opts.retry(clerk), op, move || {
+        call(timeout, Box::pin(make(timeout)))
+    })
 }
 
 /// One request of a generated builder, ready to send (again, on a retry).
 pub(crate) struct Wire {
     pub(crate) method: reqwest::Method,
     /// The path below the base URL, each parameter already percent-encoded.
-    pub(crate) path: String,
-    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) path: std::borrow::Cow<'static, str>,
+    pub(crate) query: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
     /// The JSON body, serialized once and shared by every attempt.
     pub(crate) body: Option<bytes::Bytes>,
 }
@@ -66,17 +73,19 @@ pub(crate) fn json_body<T: serde::Serialize>(body: &T) -> Result<bytes::Bytes> {
         })
 }
 
-/// Runs one operation of a generated builder: each attempt sends `wire` through the generated
-/// client's hooks (authentication, version, body limit) under the timeout, retried as `op` and
-/// the policy allow.
-pub(crate) async fn execute_wire<T: serde::de::DeserializeOwned>(
-    clerk: &crate::Clerk,
-    opts: &RequestOptions,
-    op: Operation<'_, T>,
-    wire: &Wire,
-) -> Result<Response<T>> {
+/// Runs one operation of a generated builder: each attempt sends `wire` with the client's
+/// authentication, version and body limit under the timeout, retried as `op` and the policy
+/// allow.
+pub(crate) fn execute_wire<'a, 'o: 'a, T: serde::de::DeserializeOwned + 'a>(
+    clerk: &'a crate::Clerk,
+    opts: &'a RequestOptions,
+    op: Operation<'o, T>,
+    wire: &'a Wire,
+) -> impl Future<Output = Result<Response<T>>> + 'a {
     let id = op.id;
-    execute(clerk, opts, op, || send(clerk, wire, id)).await
+    execute(clerk, opts, op, move |timeout| {
+        send(clerk, wire, id, timeout)
+    })
 }
 
 #[allow(dead_code)] // used by operations whose `x-facade.retry` is `delete`
@@ -92,27 +101,29 @@ pub(crate) async fn execute_wire_deletion<T: serde::de::DeserializeOwned>(
     let timeout = opts.timeout(clerk);
     let id = op.id;
     retry::run(opts.retry(clerk), op, || async move {
-        let response = call(timeout, Box::pin(send::<T>(clerk, wire, id))).await?;
+        let response = call(timeout, Box::pin(send::<T>(clerk, wire, id, timeout))).await?;
         Ok(response.map(|answer| crate::Deleted::now(deleted_id, answer)))
     })
     .await
 }
 
+/// One attempt: `timeout` bounds it from connecting to the end of the body.
 async fn send<T: serde::de::DeserializeOwned>(
     clerk: &crate::Clerk,
     wire: &Wire,
     operation_id: &'static str,
+    timeout: Duration,
 ) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
     use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-    use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+    use reqwest::header::{CONTENT_TYPE, HeaderValue};
     let raw = &clerk.inner.raw;
     let mut url = String::with_capacity(raw.baseurl().len() + wire.path.len());
     url.push_str(raw.baseurl());
     url.push_str(&wire.path);
-    let mut builder = raw
-        .client()
-        .request(wire.method.clone(), url)
-        .header(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut builder = raw.client().request(wire.method.clone(), url);
+    if clerk.inner.http_timeout != Some(timeout) {
+        builder = builder.timeout(timeout);
+    }
     if !wire.query.is_empty() {
         builder = builder.query(&wire.query);
     }
@@ -122,11 +133,8 @@ async fn send<T: serde::de::DeserializeOwned>(
             .body(body.clone());
     }
     let mut request = builder.build()?;
-    let info = OperationInfo { operation_id };
-    raw.pre(&mut request, &info).await?;
-    let result = raw.exec(request, &info).await;
-    raw.post(&result, &info).await?;
-    let response = result?;
+    raw.inner().identify(request.headers_mut());
+    let response = raw.exec(request, &OperationInfo { operation_id }).await?;
     if response.status().is_success() {
         crate::transport::decode(response).await
     } else {
@@ -144,10 +152,13 @@ macro_rules! request_builder {
             /// # Errors
             /// See [`Error`](crate::Error): invalid input (nothing sent), an API error, a
             /// transport failure, a timeout, or an undecodable response.
-            pub async fn send(self) -> $crate::Result<$output> {
-                self.send_with_http_info()
-                    .await
-                    .map($crate::Response::into_value)
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = $crate::Result<$output>> + Send + 'static {
+                // A combinator, not an `async fn`: no state is added around the request's.
+                ::futures_util::FutureExt::map(self.send_with_http_info(), |r| {
+                    r.map($crate::Response::into_value)
+                })
             }
 
             /// Time allowed for each attempt of this request, overriding the client's timeout.
@@ -159,7 +170,7 @@ macro_rules! request_builder {
             /// How this request is retried, overriding the client's
             /// [`RetryPolicy`](crate::RetryPolicy).
             pub fn with_retry(mut self, policy: $crate::RetryPolicy) -> Self {
-                self.opts.retry = Some(policy);
+                self.opts.retry = Some(Box::new(policy));
                 self
             }
         }

@@ -223,23 +223,30 @@ where
         duration_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let result = run_inner(policy, &op, &mut attempt, &span, started)
-        .instrument(span.clone())
-        .await;
-    let (status, trace) = match &result {
-        Ok(r) => (Some(r.status()), r.trace_id().map(str::to_string)),
-        Err(e) => (e.status(), e.trace_id().map(str::to_string)),
-    };
-    if let Some(status) = status {
-        span.record("status", status);
+    let traced = !span.is_disabled();
+    // The span is moved into the instrumented future and read back from it afterwards, so the
+    // call's state holds one span, not two.
+    let mut running =
+        std::pin::pin!(run_inner(policy, &op, &mut attempt, started, traced).instrument(span));
+    let result = running.as_mut().await;
+    let span = running.span();
+    // Nothing to look up for a span no subscriber records.
+    if traced {
+        let (status, trace) = match &result {
+            Ok(r) => (Some(r.status()), r.trace_id()),
+            Err(e) => (e.status(), e.trace_id()),
+        };
+        if let Some(status) = status {
+            span.record("status", status);
+        }
+        if let Some(trace) = trace {
+            span.record("trace_id", trace);
+        }
+        span.record(
+            "duration_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
     }
-    if let Some(trace) = trace {
-        span.record("trace_id", trace.as_str());
-    }
-    span.record(
-        "duration_ms",
-        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    );
     result
 }
 
@@ -247,8 +254,8 @@ async fn run_inner<T, F, Fut>(
     policy: &RetryPolicy,
     op: &Operation<'_, T>,
     attempt: &mut F,
-    span: &tracing::Span,
     started: Instant,
+    traced: bool,
 ) -> Result<Response<T>>
 where
     F: FnMut() -> Fut,
@@ -259,14 +266,17 @@ where
     let mut rate_limited = 0;
     loop {
         n += 1;
-        span.record("attempt", n);
+        if traced {
+            // The request's span: run_inner runs inside it.
+            tracing::Span::current().record("attempt", n);
+        }
         let e = match attempt().await {
             Ok(r) => return Ok(r),
             Err(e) => e.with_attempts(n),
         };
         if ambiguous && (op.settled_by)(&e) {
             // The retry met the effect of an earlier attempt.
-            return match settle(op, Why::Met).await {
+            return match Box::pin(settle(op, Why::Met)).await {
                 Ok(Some(found)) => Ok(found),
                 Err(unknown) if unknown.is_outcome_unknown() => Err(unknown),
                 _ => Err(e),
@@ -279,7 +289,7 @@ where
             Outcome::NotExecuted => {}
             // A create that took effect: its result is looked up, never sent again.
             Outcome::ExecutedUnreadable if !op.idempotent => {
-                return match settle(op, Why::Executed).await {
+                return match Box::pin(settle(op, Why::Executed)).await {
                     Ok(Some(found)) => Ok(found),
                     Err(unknown) if unknown.is_outcome_unknown() => Err(unknown),
                     _ => Err(e),
@@ -298,7 +308,7 @@ where
                         return Err(e);
                     }
                 } else if op.settle.is_some() {
-                    match settle(op, Why::Ambiguous).await {
+                    match Box::pin(settle(op, Why::Ambiguous)).await {
                         Ok(Some(found)) => return Ok(found),
                         // Known not to have taken effect: sending again is safe.
                         Ok(None) => {}
@@ -337,7 +347,10 @@ where
             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             "retrying"
         );
-        tokio::time::sleep(wait).await;
+        // Rare paths (settling, waiting to retry) are boxed where they happen, so that the
+        // future of every call stays small: it is boxed by `.await` on a builder, and an
+        // allocation of more than about 1 KB takes the allocator's slow path.
+        Box::pin(tokio::time::sleep(wait)).await;
     }
 }
 

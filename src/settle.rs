@@ -249,11 +249,12 @@ async fn existing(clerk: &Clerk, asked: &Asked) -> Result<HashSet<String>> {
     if !asked.ignore_existing {
         return Ok(HashSet::new());
     }
-    let page = lookup(
+    // Boxed: a list call's future is large, and every create's future would carry it.
+    let page = Box::pin(lookup(
         clerk,
         &asked.email,
         [InvitationStatus::Pending, InvitationStatus::Accepted],
-    )
+    ))
     .await?;
     Ok(page.into_value().data.into_iter().map(|i| i.id).collect())
 }

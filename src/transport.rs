@@ -38,6 +38,18 @@ struct BodyTooLarge {
     limit: usize,
 }
 
+impl HookContext {
+    /// Adds what every request carries: the API version, the key and the user agent.
+    pub(crate) fn identify(&self, headers: &mut HeaderMap) {
+        headers.insert(
+            API_VERSION_HEADER,
+            HeaderValue::from_static(generated::SPEC_VERSION),
+        );
+        headers.insert(AUTHORIZATION, self.auth.clone());
+        headers.insert(USER_AGENT, self.user_agent.clone());
+    }
+}
+
 impl fmt::Debug for HookContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HookContext")
@@ -53,15 +65,9 @@ impl ClientHooks<HookContext> for generated::Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
-        let ctx = self.inner();
         let headers = request.headers_mut();
         headers.remove(PROGENITOR_VERSION_HEADER);
-        headers.insert(
-            API_VERSION_HEADER,
-            HeaderValue::from_static(generated::SPEC_VERSION),
-        );
-        headers.insert(AUTHORIZATION, ctx.auth.clone());
-        headers.insert(USER_AGENT, ctx.user_agent.clone());
+        self.inner().identify(headers);
         Ok(())
     }
 
@@ -74,44 +80,54 @@ impl ClientHooks<HookContext> for generated::Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let mut response = self.client().execute(request).await?;
+        let response = self.client().execute(request).await?;
         if !response.status().is_success() {
             return Ok(response);
         }
         let limit = self.inner().max_response_body;
-        let status = response.status();
-        let version = response.version();
-        let too_large = |status: reqwest::StatusCode| {
-            let mut r = http::Response::new(bytes::Bytes::new());
-            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            r.extensions_mut().insert(BodyTooLarge {
-                status: status.as_u16(),
-                limit,
-            });
-            Ok(reqwest::Response::from(r))
-        };
         match response.content_length() {
-            Some(n) if n > limit as u64 => return too_large(status),
+            Some(n) if n > limit as u64 => Ok(too_large(response.status(), limit)),
             // HTTP/1.1 framing holds the body to its declared length: nothing to guard.
-            Some(_) => return Ok(response),
-            None => {}
+            Some(_) => Ok(response),
+            // Only a body of unknown length is read here (boxed: it is rare, and its future
+            // large).
+            None => Box::pin(read_unknown_length(response, limit)).await,
         }
-        // Only a body of unknown length is read here: its headers are kept for the rebuilt
-        // response (a body with a declared length went back above, untouched and uncopied).
-        let headers = response.headers().clone();
-        let mut body = bytes::BytesMut::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > limit {
-                return too_large(status);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let mut rebuilt = http::Response::new(body.freeze());
-        *rebuilt.status_mut() = status;
-        *rebuilt.version_mut() = version;
-        *rebuilt.headers_mut() = headers;
-        Ok(reqwest::Response::from(rebuilt))
     }
+}
+
+/// The stand-in response for a success body over the limit.
+fn too_large(status: reqwest::StatusCode, limit: usize) -> reqwest::Response {
+    let mut r = http::Response::new(bytes::Bytes::new());
+    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    r.extensions_mut().insert(BodyTooLarge {
+        status: status.as_u16(),
+        limit,
+    });
+    reqwest::Response::from(r)
+}
+
+/// Reads a success body of unknown length (chunked) up to `limit`, so that a huge body costs
+/// at most the limit in memory; its headers are kept for the rebuilt response.
+async fn read_unknown_length(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(too_large(status, limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut rebuilt = http::Response::new(body.freeze());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Decodes a success response's JSON body into `T`, keeping its status and headers (moved, not
@@ -121,10 +137,26 @@ pub(crate) async fn decode<T: serde::de::DeserializeOwned>(
 ) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
     let status = response.status().as_u16();
     let headers = std::mem::take(response.headers_mut());
-    let body = response
-        .bytes()
+    // Read chunk by chunk rather than with `bytes()`, whose future is several times larger: a
+    // body in one chunk (the common case) is kept as it came, without a copy.
+    let mut single: Option<bytes::Bytes> = None;
+    let mut joined = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(progenitor_client::Error::ResponseBodyError)?;
+        .map_err(progenitor_client::Error::ResponseBodyError)?
+    {
+        match single.take() {
+            None if joined.is_empty() => single = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&chunk);
+            }
+        }
+    }
+    let body = single.unwrap_or_else(|| joined.freeze());
     match serde_json::from_slice(&body) {
         Ok(value) => Ok(Response {
             value,
@@ -196,23 +228,27 @@ impl<T> Response<T> {
     }
 }
 
-/// Runs one generated call under the client's timeout and maps its outcome.
+/// Runs one attempt and maps its outcome. The attempt carries its own timeout (reqwest's
+/// per-request timeout, from connecting to the end of the body: see `request::send`), so no
+/// timer is kept here; a timeout is reported with the time allowed.
 pub(crate) async fn call<T, F>(timeout: Duration, fut: F) -> Result<Response<T>>
 where
     F: std::future::Future<Output = std::result::Result<Response<T>, progenitor_client::Error<()>>>,
 {
-    let work = async {
-        match fut.await {
-            Ok(r) => Ok(r),
-            Err(e) => Err(map_error(e).await),
+    match fut.await {
+        Ok(r) => Ok(r),
+        // Boxed: reading an error body is a large future, and errors are rare.
+        Err(e) => {
+            let e = Box::pin(map_error(e)).await;
+            if e.is_timeout() {
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("no complete response within {timeout:?}"),
+                ))
+            } else {
+                Err(e)
+            }
         }
-    };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!("no complete response within {timeout:?}"),
-        )),
     }
 }
 

@@ -204,10 +204,14 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         fmt_args.push(format!("crate::request::segment(&self.{})", f.ident));
     }
     let mut query = String::from(
-        "let mut query: ::std::vec::Vec<(&'static str, ::std::string::String)> = ::std::vec::Vec::new();\n",
+        "let mut query: ::std::vec::Vec<(&'static str, ::std::borrow::Cow<'static, str>)> = ::std::vec::Vec::new();\n",
     );
     for (k, v) in &op.fixed {
-        writeln!(query, "query.push(({k:?}, {v:?}.to_string()));").ok();
+        writeln!(
+            query,
+            "query.push(({k:?}, ::std::borrow::Cow::Borrowed({v:?})));"
+        )
+        .ok();
     }
     for f in &op.query {
         query.push_str(&query_push(f, &format!("self.{}", f.ident)));
@@ -363,13 +367,24 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         None => "Ok(response)".into(),
     };
     let method_const = op.method.clone();
+    // A path without parameters is not allocated on every call.
+    let path_expr = if fmt_args.is_empty() {
+        format!("::std::borrow::Cow::Borrowed({fmt:?})")
+    } else {
+        format!(
+            "::std::borrow::Cow::Owned(format!({fmt:?}{}))",
+            fmt_args
+                .iter()
+                .map(|a| format!(", {a}"))
+                .collect::<String>()
+        )
+    };
     write!(
         out,
         "    /// Sends the request; returns the answer with the HTTP status and headers.\n    ///\n    /// # Errors\n    /// Invalid input, with nothing sent: a value that breaks a rule of the spec (each rule \
          is named on its setter), an empty id or one that is `.` or `..`. Otherwise an API \
          error, a transport failure, a timeout or an undecodable answer: see \
-         [`Error`](crate::Error).\n    pub async fn send_with_http_info(self) -> crate::Result<crate::Response<{ret}>> {{\n        {checks}\n        let path = format!({fmt:?}{});\n        {query}\n        let wire = crate::request::Wire {{ method: ::reqwest::Method::{method_const}, path, query, body: {body} }};\n        let op = {operation};\n        {execute}\n        {finish}\n    }}\n",
-        fmt_args.iter().map(|a| format!(", {a}")).collect::<String>(),
+         [`Error`](crate::Error).\n    pub async fn send_with_http_info(self) -> crate::Result<crate::Response<{ret}>> {{\n        {checks}\n        let path = {path_expr};\n        {query}\n        let wire = crate::request::Wire {{ method: ::reqwest::Method::{method_const}, path, query, body: {body} }};\n        let op = {operation};\n        {execute}\n        {finish}\n    }}\n",
     )
     .ok();
 

@@ -123,9 +123,9 @@ pub fn check_field(f: &Field, expr: &str, name_expr: &str) -> String {
 /// Query pairs for one field held as `expr`.
 pub fn query_push(f: &Field, expr: &str) -> String {
     let to_string = |ty: &Ty, v: &str| match ty {
-        Ty::Str => format!("{v}.clone()"),
-        Ty::Enum(_) => format!("{v}.as_str().to_string()"),
-        _ => format!("{v}.to_string()"),
+        Ty::Str => format!("::std::borrow::Cow::Owned({v}.clone())"),
+        Ty::Enum(_) => format!("::std::borrow::Cow::Owned({v}.as_str().to_string())"),
+        _ => format!("::std::borrow::Cow::Owned({v}.to_string())"),
     };
     let wire = &f.wire;
     match &f.ty {
