@@ -82,10 +82,7 @@ pub(crate) fn execute_wire<'a, 'o: 'a, T: serde::de::DeserializeOwned + 'a>(
     op: Operation<'o, T>,
     wire: &'a Wire,
 ) -> impl Future<Output = Result<Response<T>>> + 'a {
-    let id = op.id;
-    execute(clerk, opts, op, move |timeout| {
-        send(clerk, wire, id, timeout)
-    })
+    execute(clerk, opts, op, move |timeout| send(clerk, wire, timeout))
 }
 
 #[allow(dead_code)] // used by operations whose `x-facade.retry` is `delete`
@@ -99,9 +96,8 @@ pub(crate) async fn execute_wire_deletion<T: serde::de::DeserializeOwned>(
     deleted_id: &str,
 ) -> Result<Response<crate::Deleted<T>>> {
     let timeout = opts.timeout(clerk);
-    let id = op.id;
     retry::run(opts.retry(clerk), op, || async move {
-        let response = call(timeout, Box::pin(send::<T>(clerk, wire, id, timeout))).await?;
+        let response = call(timeout, Box::pin(send::<T>(clerk, wire, timeout))).await?;
         Ok(response.map(|answer| crate::Deleted::now(deleted_id, answer)))
     })
     .await
@@ -111,10 +107,9 @@ pub(crate) async fn execute_wire_deletion<T: serde::de::DeserializeOwned>(
 async fn send<T: serde::de::DeserializeOwned>(
     clerk: &crate::Clerk,
     wire: &Wire,
-    operation_id: &'static str,
     timeout: Duration,
 ) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
-    use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+    use progenitor_client::ClientInfo;
     use reqwest::header::{CONTENT_TYPE, HeaderValue};
     let raw = &clerk.inner.raw;
     let mut url = String::with_capacity(raw.baseurl().len() + wire.path.len());
@@ -134,7 +129,9 @@ async fn send<T: serde::de::DeserializeOwned>(
     }
     let mut request = builder.build()?;
     raw.inner().identify(request.headers_mut());
-    let response = raw.exec(request, &OperationInfo { operation_id }).await?;
+    let response =
+        crate::transport::execute_limited(raw.client(), request, raw.inner().max_response_body)
+            .await?;
     if response.status().is_success() {
         crate::transport::decode(response).await
     } else {

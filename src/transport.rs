@@ -71,20 +71,33 @@ impl ClientHooks<HookContext> for generated::Client {
         Ok(())
     }
 
-    /// Sends the request and, for a success, enforces the body size limit: a declared
-    /// `Content-Length` over the limit is refused before reading; a body of unknown length
-    /// (chunked) is read here, up to the limit, so a huge body costs at most the limit in
-    /// memory.
+    /// Sends the request with the body size limit of [`execute_limited`].
     async fn exec(
         &self,
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client().execute(request).await?;
+        execute_limited(self.client(), request, self.inner().max_response_body).await
+    }
+}
+
+/// Sends `request` and, for a success, enforces the body size limit: a declared
+/// `Content-Length` over the limit is refused before reading; a body of unknown length
+/// (chunked) is read here, up to the limit, so a huge body costs at most the limit in memory.
+///
+/// A plain function: the request is handed to reqwest before the future is made, so the
+/// future does not carry it.
+pub(crate) fn execute_limited(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    limit: usize,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static {
+    let pending = client.execute(request);
+    async move {
+        let response = pending.await?;
         if !response.status().is_success() {
             return Ok(response);
         }
-        let limit = self.inner().max_response_body;
         match response.content_length() {
             Some(n) if n > limit as u64 => Ok(too_large(response.status(), limit)),
             // HTTP/1.1 framing holds the body to its declared length: nothing to guard.
