@@ -1,0 +1,200 @@
+//! Allocations and bytes per call (counted on the calling thread) for list and create through
+//! clerk-rs 0.4.2 and through plain reqwest 0.12, against a local server on a thread of its
+//! own. `PEER_VIA=clerk-rs|plain PEER_CALL=list|create PEER_CALLS=N` makes only N calls, for
+//! callgrind (`run.sh`).
+
+use axum::routing::get;
+use clerk_rs::apis::configuration::ClerkConfiguration;
+use clerk_rs::apis::invitations_api::Invitation as InvitationApi;
+use clerk_rs::clerk::Clerk;
+use clerk_rs::models::CreateInvitationRequest;
+
+const KEY: &str = "sk_test_bench";
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + layout.size() as u64));
+        // SAFETY: forwards the caller's layout to the system allocator.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + new as u64));
+        // SAFETY: as for `alloc`.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counted() -> (u64, u64) {
+    (ALLOCS.with(|c| c.get()), BYTES.with(|c| c.get()))
+}
+
+/// The invitation benches/overhead.rs serves (clerk-rs reads a bare array for the list: it
+/// cannot ask for the `{data, total_count}` envelope).
+fn invitation(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "object": "invitation",
+        "id": format!("inv_{i:027}"),
+        "email_address": format!("person{i}@example.com"),
+        "public_metadata": {"plan": "team"},
+        "status": "pending",
+        "url": "https://accounts.example.com/v1/tickets/accept?ticket=abc",
+        "expires_at": 1_792_338_268_538_i64,
+        "created_at": 1_789_746_268_539_i64,
+        "updated_at": 1_789_746_268_539_i64,
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct PlainInvitation {
+    id: String,
+    email_address: String,
+    status: String,
+    url: Option<String>,
+    public_metadata: serde_json::Value,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn serve() -> String {
+    let list: Vec<_> = (0..10).map(invitation).collect();
+    let list = serde_json::to_vec(&list).unwrap();
+    let one = serde_json::to_vec(&invitation(1)).unwrap();
+    let json = |b: Vec<u8>| ([("content-type", "application/json")], b);
+    let app = axum::Router::new().route(
+        "/v1/invitations",
+        get(move || {
+            let b = list.clone();
+            async move { json(b) }
+        })
+        .post(move || {
+            let b = one.clone();
+            async move { json(b) }
+        }),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}/v1", rx.recv().unwrap())
+}
+
+struct Clients {
+    clerk: Clerk,
+    plain: reqwest::Client,
+    base: String,
+}
+
+async fn once(c: &Clients, via: &str, call: &str) {
+    match (via, call) {
+        ("clerk-rs", "list") => {
+            let list = InvitationApi::list_invitations(&c.clerk, None).await.unwrap();
+            assert_eq!(list.len(), 10);
+        }
+        ("clerk-rs", _) => {
+            let inv = InvitationApi::create_invitation(
+                &c.clerk,
+                Some(CreateInvitationRequest::new("someone@example.com".into())),
+            )
+            .await
+            .unwrap();
+            assert!(inv.url.is_some());
+        }
+        (_, "list") => {
+            let bytes = c
+                .plain
+                .get(format!("{}/invitations", c.base))
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let list: Vec<PlainInvitation> = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(list.len(), 10);
+        }
+        _ => {
+            let bytes = c
+                .plain
+                .post(format!("{}/invitations", c.base))
+                .bearer_auth(KEY)
+                .json(&serde_json::json!({"email_address": "someone@example.com"}))
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let inv: PlainInvitation = serde_json::from_slice(&bytes).unwrap();
+            assert!(inv.url.is_some());
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let base = serve();
+    let mut config = ClerkConfiguration::new(None, None, Some(KEY.into()), None);
+    config.base_path = base.clone();
+    let clients = Clients {
+        clerk: Clerk::new(config),
+        plain: reqwest::Client::new(),
+        base,
+    };
+    if let Ok(n) = std::env::var("PEER_CALLS") {
+        let via = std::env::var("PEER_VIA").unwrap_or_else(|_| "clerk-rs".into());
+        let call = std::env::var("PEER_CALL").unwrap_or_else(|_| "list".into());
+        for _ in 0..n.parse::<usize>().expect("PEER_CALLS is a number") {
+            once(&clients, &via, &call).await;
+        }
+        return;
+    }
+    println!("| call | client | allocations per call | bytes allocated per call |");
+    println!("|---|---|---|---|");
+    for call in ["list", "create"] {
+        for via in ["clerk-rs", "plain"] {
+            for _ in 0..200 {
+                once(&clients, via, call).await;
+            }
+            let (a0, b0) = counted();
+            for _ in 0..2000 {
+                once(&clients, via, call).await;
+            }
+            let (a1, b1) = counted();
+            println!(
+                "| {call} | {via} | {:.1} | {:.0} |",
+                (a1 - a0) as f64 / 2000.0,
+                (b1 - b0) as f64 / 2000.0
+            );
+        }
+    }
+}
