@@ -34,6 +34,7 @@ mod spec_build;
 #[cfg(feature = "emulator")]
 mod spec_coverage;
 mod validation;
+#[cfg(feature = "webhooks")]
 mod webhooks;
 #[cfg(feature = "emulator")]
 mod webhooks_emulator;
