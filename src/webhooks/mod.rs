@@ -27,9 +27,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With axum, [`axum::VerifiedEvent`] does the same as an extractor (feature `webhooks-axum`).
-//! The emulator sends these events, signed, to the endpoints registered with it (see
-//! [`EmulatorBuilder::webhook`](crate::emulator::EmulatorBuilder::webhook)).
+//! With axum, `webhooks::axum::VerifiedEvent` does the same as an extractor (feature
+//! `webhooks-axum`). The emulator (feature `emulator`) sends these events, signed, to the
+//! endpoints registered with it: `EmulatorBuilder::webhook`, a seed file's `webhooks:`,
+//! `POST /__emulator/webhooks` or `clerk-emulator --webhook URL --webhook-secret SECRET`.
 //!
 //! [Standard Webhooks]: https://www.standardwebhooks.com/
 
