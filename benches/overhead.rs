@@ -28,57 +28,14 @@ use std::time::Instant;
 
 const KEY: &str = "sk_test_bench";
 
-/// Counts the allocations (and bytes) of the thread that makes them.
-struct Counting;
+#[path = "support/per_call.rs"]
+mod per_call;
+use per_call::{counted, invitation};
 
-thread_local! {
-    static ALLOCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    static BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-unsafe impl std::alloc::GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        let _ = BYTES.try_with(|c| c.set(c.get() + layout.size() as u64));
-        // SAFETY: forwards the caller's layout to the system allocator.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        let _ = BYTES.try_with(|c| c.set(c.get() + new as u64));
-        // SAFETY: as for `alloc`; `ptr` came from this allocator with `layout`.
-        unsafe { std::alloc::System.realloc(ptr, layout, new) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn counted() -> (u64, u64) {
-    (ALLOCS.with(|c| c.get()), BYTES.with(|c| c.get()))
-}
 const SEQUENTIAL_CALLS: usize = 4000;
 const CONCURRENCY: usize = 64;
 const CONCURRENT_CALLS: usize = 12800;
 const ROUNDS: usize = 9;
-
-fn invitation(i: usize) -> serde_json::Value {
-    serde_json::json!({
-        "object": "invitation",
-        "id": format!("inv_{i:027}"),
-        "email_address": format!("person{i}@example.com"),
-        "public_metadata": {"plan": "team"},
-        "status": "pending",
-        "url": "https://accounts.example.com/v1/tickets/accept?ticket=abc",
-        "expires_at": 1_792_338_268_538_i64,
-        "created_at": 1_789_746_268_539_i64,
-        "updated_at": 1_789_746_268_539_i64,
-    })
-}
 
 /// What a user would write by hand for the list envelope.
 #[derive(Deserialize)]
