@@ -21,6 +21,8 @@
 mod enums;
 #[path = "build/facade/mod.rs"]
 mod facade;
+#[path = "build/limits.rs"]
+mod limits;
 #[path = "build/overlay.rs"]
 mod overlay;
 #[path = "build/refs.rs"]
@@ -68,6 +70,7 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot write the corrected spec: {e}"))?;
 
     let facade_doc = doc.clone();
+    let limits_code = limits::code(&doc, &format!("{SPEC} with {OVERLAY} applied"))?;
     tolerance::strip_error_responses(&mut doc);
     let mut enums: Vec<enums::OpenEnum> = Vec::new();
     tolerance::make_responses_tolerant(&mut doc, &mut enums)?;
@@ -140,6 +143,7 @@ fn run() -> Result<(), String> {
         "\n/// The API version of the vendored spec, sent as `Clerk-API-Version`.\npub const SPEC_VERSION: &str = {version:?};\n\n/// Every API version the service accepts (`info.x-known-api-versions` and the spec's own).\npub const KNOWN_API_VERSIONS: &[&str] = &{versions:?};"
     )
     .ok();
+    out.push_str(&limits_code);
     out.push_str("\n/// The open enums of the spec.\npub mod enums {\n");
     for e in &enums {
         out.push_str(&enums::open_enum_code(e));

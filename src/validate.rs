@@ -2,12 +2,8 @@
 
 use crate::error::{Error, Result};
 
-/// The largest bulk request the service accepts.
-pub const MAX_BULK: usize = 10;
-/// `limit` range of the list operations.
-pub const LIMIT_RANGE: std::ops::RangeInclusive<u32> = 1..=500;
-/// `expires_in_days` range of the create operations.
-pub const EXPIRES_IN_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
+/// The service's limits, generated from the spec (`build/limits.rs`).
+pub use crate::generated::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};
 /// Longest email address accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 320;
 

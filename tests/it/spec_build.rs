@@ -9,6 +9,9 @@ mod enums;
 #[path = "../../build/facade/mod.rs"]
 mod facade;
 #[allow(dead_code, clippy::all)]
+#[path = "../../build/limits.rs"]
+mod limits;
+#[allow(dead_code, clippy::all)]
 #[path = "../../build/overlay.rs"]
 mod overlay;
 #[allow(dead_code, clippy::all)]
@@ -276,4 +279,41 @@ fn an_index_in_a_target_selects_one_array_element_and_one_past_the_end_is_named(
     }]))
     .unwrap_err();
     assert!(err.contains("allOf[2]"), "{err}");
+}
+
+#[test]
+fn the_public_limits_come_from_the_spec_and_must_agree() {
+    let (mut spec, overlay) = vendored();
+    overlay::apply(&mut spec, &overlay, OVERLAY, SPEC).unwrap();
+    let code = limits::code(&spec, SPEC).unwrap();
+    // What the vendored spec states: `maxItems: 10` on the bulk bodies, `limit` 1 to 500,
+    // `expires_in_days` 1 to 365 -- and what the crate exports.
+    assert!(code.contains("pub const MAX_BULK: usize = 10;"), "{code}");
+    assert_eq!(clerk_invitations::MAX_BULK, 10);
+    assert_eq!(clerk_invitations::LIMIT_RANGE, 1..=500);
+    assert_eq!(clerk_invitations::EXPIRES_IN_DAYS_RANGE, 1..=365);
+
+    // One bulk body saying otherwise fails the build, naming both places.
+    let mut differs = spec.clone();
+    differs["paths"]["/invitations/bulk"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ["maxItems"] = json!(20);
+    let err = limits::code(&differs, SPEC).unwrap_err();
+    assert!(
+        err.contains("maxItems") && err.contains("POST /invitations/bulk"),
+        "{err}"
+    );
+    assert!(err.contains("10") && err.contains("20"), "{err}");
+
+    // A spec that states no `limit` range fails too.
+    let mut none = json!({"paths": {}});
+    none["paths"] = spec["paths"].clone();
+    for item in none["paths"].as_object_mut().unwrap().values_mut() {
+        for op in item.as_object_mut().unwrap().values_mut() {
+            if let Some(o) = op.as_object_mut() {
+                o.remove("parameters");
+            }
+        }
+    }
+    let err = limits::code(&none, SPEC).unwrap_err();
+    assert!(err.contains("`limit`"), "{err}");
 }

@@ -39,7 +39,7 @@ use organization::*;
 const MAX_BODY: usize = 1024 * 1024;
 /// API versions the service knows: those the vendored spec and its overlay name.
 const KNOWN_VERSIONS: &[&str] = crate::generated::KNOWN_API_VERSIONS;
-const MAX_BULK: usize = 10;
+const MAX_BULK: usize = crate::validate::MAX_BULK;
 
 pub(crate) struct Shared {
     pub(crate) keys: Vec<String>,
