@@ -281,30 +281,47 @@ impl Run {
                 with_options!(n, inv);
                 n
             });
+            // The bulk answer does not say which were there already: one the service stamped
+            // before the call began (by its own clock, from the answer's `Date`) was.
+            let started = crate::settle::Started::now();
             org.create_bulk(items)
                 .with_retry(Self::policy())
+                .send_with_http_info()
                 .await
-                .map(|p| p.data)
+                .map(|r| {
+                    let before = started.service_start(r.headers());
+                    let page = r.into_value();
+                    page.data
+                        .into_iter()
+                        .map(|i| {
+                            let existed = before.map(|b| i.created_at < b);
+                            (i, existed)
+                        })
+                        .collect::<Vec<_>>()
+                })
         } else {
             let mut req = org.create(group[0].clone(), role.clone());
             if let Some(u) = inviter {
                 req = req.inviter_user_id(u.clone());
             }
             with_options!(req, inv);
-            req.with_retry(Self::policy())
-                .await
-                .map(|c| vec![c.into_inner()])
+            // A single create says whether the invitation existed before it.
+            req.with_retry(Self::policy()).await.map(|c| {
+                let existed = c.existed;
+                vec![(c.into_inner(), Some(existed))]
+            })
         };
         match result {
             Ok(items) => {
                 // The service answers an address with a pending invitation with that
-                // invitation: one created before this run was there already.
+                // invitation. Without a `Date` to tell, one created before this run (by this
+                // machine's clock, less the allowed skew) was there already.
                 let horizon = self.started_ms - CLOCK_SKEW_MS;
                 let outcomes = items
                     .into_iter()
-                    .map(|i| Outcome {
+                    .map(|(i, existed)| Outcome {
                         email: i.email_address.to_lowercase(),
-                        kind: if i.created_at < horizon {
+                        kind: if existed.unwrap_or(i.created_at < horizon) {
                             OutcomeKind::AlreadyInvited { id: Some(i.id) }
                         } else {
                             OutcomeKind::Invited { id: i.id }

@@ -206,3 +206,29 @@ async fn addresses_in_doubt_are_settled_only_when_they_are_in_this_input() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_address_invited_just_before_the_run_is_reported_as_already_invited() {
+    let emu = Emulator::builder().time_scale(SCALE).start().await.unwrap();
+    emu.seed_organization("org_1", "Acme", "acme", None);
+    let clerk = emu.client().unwrap();
+    // Invited seconds before the run, by the service's clock: well inside the minute of skew
+    // this machine's clock is allowed, so only the service's own time can tell.
+    let earlier = clerk
+        .organization("org_1")
+        .invitations()
+        .create("moment@org.test", "org:member")
+        .await
+        .unwrap();
+    emu.advance_clock(std::time::Duration::from_secs(5));
+    let mut outcomes = Vec::new();
+    let summary = BulkInvite::organization(&clerk, "org_1", "org:member")
+        .limits(BulkLimits::organization().time_scale(SCALE))
+        .run(["moment@org.test"], |o| outcomes.push(o.clone()))
+        .await
+        .unwrap();
+    assert_eq!(summary.already_invited, 1, "{outcomes:?}");
+    assert_eq!(outcomes[0].kind.name(), "already_invited");
+    assert_eq!(emu.organization_invitations().len(), 1);
+    assert_eq!(emu.organization_invitations()[0].id, earlier.id);
+}
