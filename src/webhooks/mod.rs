@@ -169,6 +169,39 @@ impl Webhook {
             .map_err(|(event_type, source)| VerifyError::MalformedBody { event_type, source })
     }
 
+    /// [`verify`](Self::verify) from the three header values, for a framework whose header
+    /// map is not [`http::HeaderMap`]: `svix-id`, `svix-timestamp` and `svix-signature` (or
+    /// their `webhook-` names).
+    ///
+    /// ```
+    /// use clerk_invitations::webhooks::Webhook;
+    /// let webhook = Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    /// let body = br#"{"type":"user.created","data":{}}"#;
+    /// let now = std::time::SystemTime::now()
+    ///     .duration_since(std::time::UNIX_EPOCH)
+    ///     .unwrap()
+    ///     .as_secs() as i64;
+    /// let signature = webhook.sign("msg_1", now, body);
+    /// let event = webhook
+    ///     .verify_parts("msg_1", &now.to_string(), &signature, body)
+    ///     .unwrap();
+    /// assert_eq!(event.event_type(), "user.created");
+    /// ```
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), but for the headers' presence and encoding, which the
+    /// caller has checked.
+    pub fn verify_parts(
+        &self,
+        id: &str,
+        timestamp: &str,
+        signature: &str,
+        body: &[u8],
+    ) -> Result<InvitationEvent, VerifyError> {
+        self.check_parts(id, timestamp, signature, body, SystemTime::now())?;
+        decode(body)
+    }
+
     /// Checks headers, timestamp and signature without decoding the body.
     fn check_at(
         &self,
@@ -183,7 +216,19 @@ impl Webhook {
                 .ok_or(VerifyError::MissingHeader(svix))?;
             value.to_str().map_err(|_| VerifyError::InvalidHeader(svix))
         });
-        let (id, timestamp, signatures) = (id?, timestamp?.trim(), signatures?);
+        self.check_parts(id?, timestamp?, signatures?, body, now)
+    }
+
+    /// Checks the timestamp against `now` and the signatures against the body.
+    fn check_parts(
+        &self,
+        id: &str,
+        timestamp: &str,
+        signatures: &str,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        let timestamp = timestamp.trim();
         let seconds: i64 = timestamp
             .parse()
             .map_err(|_| VerifyError::InvalidHeader(HEADERS[1].0))?;
@@ -244,4 +289,10 @@ impl Webhook {
         let tag = self.tag(id, &timestamp.to_string(), body);
         format!("v1,{}", STANDARD.encode(tag.as_ref()))
     }
+}
+
+/// A verified body as an event.
+fn decode(body: &[u8]) -> Result<InvitationEvent, VerifyError> {
+    InvitationEvent::decode(body)
+        .map_err(|(event_type, source)| VerifyError::MalformedBody { event_type, source })
 }

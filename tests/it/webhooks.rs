@@ -332,3 +332,32 @@ fn events_from_a_later_service_still_decode() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_three_header_values_verify_without_a_header_map() {
+    let wh = Webhook::new(ROTATION_SECRET).unwrap();
+    let body = br#"{"type":"user.created","data":{}}"#;
+    let ts = now();
+    let sig = wh.sign("msg_9", ts, body);
+    let event = wh
+        .verify_parts("msg_9", &ts.to_string(), &sig, body)
+        .unwrap();
+    assert_eq!(event.event_type(), "user.created");
+    assert!(matches!(
+        wh.verify_parts(
+            "msg_9",
+            &ts.to_string(),
+            &sig,
+            br#"{"type":"user.deleted","data":{}}"#
+        ),
+        Err(VerifyError::NoMatchingSignature)
+    ));
+    assert!(matches!(
+        wh.verify_parts("msg_9", &(ts - 3600).to_string(), &sig, body),
+        Err(VerifyError::TimestampTooOld { .. })
+    ));
+    assert!(matches!(
+        wh.verify_parts("msg_9", "soon", &sig, body),
+        Err(VerifyError::InvalidHeader("svix-timestamp"))
+    ));
+}
