@@ -17,6 +17,8 @@ mod delete;
 #[cfg(feature = "emulator")]
 mod emulator;
 #[cfg(feature = "emulator")]
+mod emulator_organizations;
+#[cfg(feature = "emulator")]
 mod emulator_product;
 mod errors;
 #[cfg(feature = "emulator")]
