@@ -155,8 +155,10 @@ impl Hub {
             endpoints: Mutex::new(Vec::new()),
             deliveries: Arc::new(Mutex::new(Vec::new())),
             schedule,
+            // As with Svix: a redirect is an answer (a failed attempt), not followed.
             client: reqwest::Client::builder()
                 .timeout(ATTEMPT_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
             runtime: tokio::runtime::Handle::current(),
