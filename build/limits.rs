@@ -3,8 +3,10 @@
 //! `expires_in_days` range of the creates. Every operation that states one must state the same
 //! value, or the build fails naming the YAML.
 //!
-//! Shared by `build.rs` and the tests; depends on `serde_json` alone.
+//! Shared by `build.rs` and the tests; depends on `serde_json` and the build's own modules.
 
+use super::refs;
+use super::tolerance::METHODS;
 use serde_json::Value;
 
 /// The generated constants, or why the spec does not give one value for each.
@@ -12,13 +14,13 @@ pub fn code(doc: &Value, files: &str) -> Result<String, String> {
     let mut bulk = Vec::new();
     let mut limit = Vec::new();
     let mut expires = Vec::new();
+    // A `$ref` to what it names; anything else as it is.
     let resolve = |v: &Value| -> Value {
         v.get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|pointer| doc.pointer(pointer))
-            .cloned()
-            .unwrap_or_else(|| v.clone())
+            .and_then(|r| refs::resolve(doc, r))
+            .unwrap_or(v)
+            .clone()
     };
     for (path, item) in doc
         .get("paths")
@@ -26,7 +28,12 @@ pub fn code(doc: &Value, files: &str) -> Result<String, String> {
         .into_iter()
         .flatten()
     {
-        for (method, op) in item.as_object().into_iter().flatten() {
+        for (method, op) in item
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(m, _)| METHODS.contains(&m.as_str()))
+        {
             let at = format!("{} {path}", method.to_uppercase());
             for p in op
                 .get("parameters")

@@ -167,7 +167,8 @@ pub fn make_responses_tolerant(doc: &mut Value, enums: &mut Vec<OpenEnum>) -> Re
     Ok(())
 }
 
-fn collect_schema_refs(v: &Value, out: &mut Vec<String>) {
+/// The names of the component schemas `v` refers to, anywhere inside it.
+pub fn collect_schema_refs(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             if let Some(name) = ref_name(v, "schemas") {

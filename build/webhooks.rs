@@ -201,25 +201,13 @@ fn hoist(schemas: &mut Map<String, Value>) {
 
 /// The components `roots` reach through references, themselves included.
 fn reachable_from(schemas: &Map<String, Value>, mut queue: Vec<String>) -> Vec<String> {
-    fn refs(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                if let Some(n) = tolerance::ref_name(v, "schemas") {
-                    out.push(n.to_string());
-                }
-                m.values().for_each(|v| refs(v, out));
-            }
-            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
-            _ => {}
-        }
-    }
     let mut seen = Vec::new();
     while let Some(name) = queue.pop() {
         if seen.contains(&name) {
             continue;
         }
         if let Some(s) = schemas.get(&name) {
-            refs(s, &mut queue);
+            tolerance::collect_schema_refs(s, &mut queue);
         }
         seen.push(name);
     }

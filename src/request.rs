@@ -85,22 +85,23 @@ pub(crate) fn execute_wire<'a, 'o: 'a, T: serde::de::DeserializeOwned + 'a>(
     execute(clerk, opts, op, move |timeout| send(clerk, wire, timeout))
 }
 
-#[allow(dead_code)] // used by operations whose `x-facade.retry` is `delete`
 /// [`execute_wire`] for the `delete` retry class: each answer becomes a
 /// [`Deleted`](crate::Deleted) of `deleted_id`.
-pub(crate) async fn execute_wire_deletion<T: serde::de::DeserializeOwned>(
-    clerk: &crate::Clerk,
-    opts: &RequestOptions,
-    op: Operation<'_, crate::Deleted<T>>,
-    wire: &Wire,
-    deleted_id: &str,
-) -> Result<Response<crate::Deleted<T>>> {
-    let timeout = opts.timeout(clerk);
-    retry::run(opts.retry(clerk), op, || async move {
-        let response = call(timeout, Box::pin(send::<T>(clerk, wire, timeout))).await?;
-        Ok(response.map(|answer| crate::Deleted::now(deleted_id, answer)))
+// dead_code: used by operations whose `x-facade.retry` is `delete`. result_large_err: the
+// mapping closure passes on the error every attempt returns (progenitor's), unchanged.
+#[allow(dead_code, clippy::result_large_err)]
+pub(crate) fn execute_wire_deletion<'a, 'o: 'a, T: serde::de::DeserializeOwned + 'a>(
+    clerk: &'a crate::Clerk,
+    opts: &'a RequestOptions,
+    op: Operation<'o, crate::Deleted<T>>,
+    wire: &'a Wire,
+    deleted_id: &'a str,
+) -> impl Future<Output = Result<Response<crate::Deleted<T>>>> + 'a {
+    execute(clerk, opts, op, move |timeout| {
+        futures_util::FutureExt::map(send::<T>(clerk, wire, timeout), move |attempt| {
+            attempt.map(|r| r.map(|answer| crate::Deleted::now(deleted_id, answer)))
+        })
     })
-    .await
 }
 
 /// One attempt: `timeout` bounds it from connecting to the end of the body.

@@ -12,7 +12,7 @@ use super::server::lock;
 use super::state::{State, StoredOrganizationInvitation};
 use crate::webhooks::Webhook;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -345,9 +345,4 @@ impl Worker {
             }
         }
     }
-}
-
-/// The admin API's body for registering an endpoint.
-pub(crate) fn endpoint_from_json(v: &Value) -> Option<WebhookEndpoint> {
-    serde_json::from_value(v.clone()).ok()
 }

@@ -133,7 +133,7 @@ async fn add_webhook(AxState(shared): App, body: Body) -> Response {
         Ok(b) => Value::Object(b),
         Err(r) => return r,
     };
-    let Some(endpoint) = crate::emulator::webhooks::endpoint_from_json(&body) else {
+    let Ok(endpoint) = serde_json::from_value::<crate::emulator::WebhookEndpoint>(body) else {
         return admin_error(
             StatusCode::BAD_REQUEST,
             "expected {\"url\": ..., \"secret\": \"whsec_...\"}",
