@@ -17,8 +17,6 @@
 //!
 //! Run: `cargo bench --bench overhead --features emulator`
 
-use axum::Router;
-use axum::routing::get;
 use clerk_invitations::{Clerk, Invitation, RetryPolicy};
 use serde::Deserialize;
 use std::future::Future;
@@ -45,37 +43,10 @@ struct PlainPage {
     total_count: u64,
 }
 
-async fn serve() -> String {
+/// The local server, answering the list with the `{data, total_count}` envelope.
+fn serve() -> String {
     let page: Vec<_> = (0..10).map(invitation).collect();
-    let list = serde_json::to_vec(&serde_json::json!({"data": page, "total_count": 10})).unwrap();
-    let one = serde_json::to_vec(&invitation(1)).unwrap();
-    let json = |b: Vec<u8>| ([("content-type", "application/json")], b);
-    let app = Router::new().route(
-        "/v1/invitations",
-        get(move || {
-            let b = list.clone();
-            async move { json(b) }
-        })
-        .post(move || {
-            let b = one.clone();
-            async move { json(b) }
-        }),
-    );
-    // The server has a thread and runtime of its own, the callers another (the main thread):
-    // on a 2-core machine each side gets a core and the callers' CPU cost is what limits.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}/v1", rx.recv().unwrap())
+    per_call::serve(serde_json::json!({"data": page, "total_count": 10}))
 }
 
 #[derive(Clone)]
@@ -220,7 +191,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let base = serve().await;
+    let base = serve();
     let clerk = Clerk::builder()
         .secret_key(KEY)
         .base_url(&base)

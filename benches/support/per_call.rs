@@ -1,6 +1,6 @@
 //! What the per-call benches share (`benches/overhead.rs` and `benches/peer-clerk-rs`, which
 //! include this file by path): a global allocator that counts the allocations and bytes of the
-//! thread that makes them, and the invitation the local server answers with.
+//! thread that makes them, and the local server with the invitation it answers with.
 
 /// Counts the allocations (and bytes) of the thread that makes them.
 pub struct Counting;
@@ -50,4 +50,38 @@ pub fn invitation(i: usize) -> serde_json::Value {
         "created_at": 1_789_746_268_539_i64,
         "updated_at": 1_789_746_268_539_i64,
     })
+}
+
+/// Starts the local server on a thread and runtime of its own, answering `GET /v1/invitations`
+/// with `list` and `POST /v1/invitations` with one invitation; returns its base URL. The
+/// callers run on another thread (the main one): on a 2-core machine each side gets a core and
+/// the callers' CPU cost is what limits.
+pub fn serve(list: serde_json::Value) -> String {
+    let list = serde_json::to_vec(&list).unwrap();
+    let one = serde_json::to_vec(&invitation(1)).unwrap();
+    let json = |b: Vec<u8>| ([("content-type", "application/json")], b);
+    let app = axum::Router::new().route(
+        "/v1/invitations",
+        axum::routing::get(move || {
+            let b = list.clone();
+            async move { json(b) }
+        })
+        .post(move || {
+            let b = one.clone();
+            async move { json(b) }
+        }),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}/v1", rx.recv().unwrap())
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use clerk_invitations::emulator::{Emulator, Seed, WebhookDelivery};
+use clerk_invitations::emulator::{Emulator, EmulatorBuilder, Seed, WebhookDelivery};
 use clerk_invitations::webhooks::axum::VerifiedEvent;
 use clerk_invitations::webhooks::{InvitationEvent, Webhook};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,6 +51,13 @@ async fn start_app(fail_first: usize) -> (App, String) {
     let url = format!("http://{}/webhooks/clerk", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     (app, url)
+}
+
+/// Starts the emulator `builder` describes, with the organization `org_1`.
+async fn hooked(builder: EmulatorBuilder) -> Emulator {
+    let emu = builder.start().await.unwrap();
+    emu.seed_organization("org_1", "Acme", "acme", None);
+    emu
 }
 
 /// Waits (up to 10 s) until the app holds `n` events.
@@ -148,13 +155,12 @@ async fn created_accepted_and_revoked_reach_the_users_app_verified_and_in_order(
 #[tokio::test]
 async fn a_failing_endpoint_is_retried_on_the_schedule_until_it_answers() {
     let (app, url) = start_app(2).await;
-    let emu = Emulator::builder()
-        .webhook(&url, SECRET)
-        .webhook_retry_schedule(vec![Duration::from_millis(20); 3])
-        .start()
-        .await
-        .unwrap();
-    emu.seed_organization("org_1", "Acme", "acme", None);
+    let emu = hooked(
+        Emulator::builder()
+            .webhook(&url, SECRET)
+            .webhook_retry_schedule(vec![Duration::from_millis(20); 3]),
+    )
+    .await;
     let inv = emu
         .client()
         .unwrap()
@@ -178,13 +184,12 @@ async fn an_endpoint_that_never_answers_is_given_up_after_the_schedule() {
     let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", dead.local_addr().unwrap());
     drop(dead);
-    let emu = Emulator::builder()
-        .webhook(&url, SECRET)
-        .webhook_retry_schedule(vec![Duration::from_millis(10); 2])
-        .start()
-        .await
-        .unwrap();
-    emu.seed_organization("org_1", "Acme", "acme", None);
+    let emu = hooked(
+        Emulator::builder()
+            .webhook(&url, SECRET)
+            .webhook_retry_schedule(vec![Duration::from_millis(10); 2]),
+    )
+    .await;
     let org = emu.client().unwrap().organization("org_1").invitations();
     org.create("ada@acme.test", "org:member").await.unwrap();
     let deliveries = settled(&emu, |d| d.first().is_some_and(|d| d.failed)).await;
@@ -237,8 +242,7 @@ async fn endpoints_register_through_the_admin_api_and_the_seed_file() {
         "webhooks:\n  - url: {seeded_url}\n    secret: {SECRET}\n"
     ))
     .unwrap();
-    let emu = Emulator::builder().seed(seed).start().await.unwrap();
-    emu.seed_organization("org_1", "Acme", "acme", None);
+    let emu = hooked(Emulator::builder().seed(seed)).await;
     let admin = format!(
         "{}/__emulator/webhooks",
         emu.base_url().trim_end_matches("/v1")

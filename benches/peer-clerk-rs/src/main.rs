@@ -3,7 +3,6 @@
 //! own. `PEER_VIA=clerk-rs|plain PEER_CALL=list|create PEER_CALLS=N` makes only N calls, for
 //! callgrind (`run.sh`).
 
-use axum::routing::get;
 use clerk_rs::apis::configuration::ClerkConfiguration;
 use clerk_rs::apis::invitations_api::Invitation as InvitationApi;
 use clerk_rs::clerk::Clerk;
@@ -25,37 +24,6 @@ struct PlainInvitation {
     public_metadata: serde_json::Value,
     created_at: i64,
     updated_at: i64,
-}
-
-fn serve() -> String {
-    let list: Vec<_> = (0..10).map(invitation).collect();
-    let list = serde_json::to_vec(&list).unwrap();
-    let one = serde_json::to_vec(&invitation(1)).unwrap();
-    let json = |b: Vec<u8>| ([("content-type", "application/json")], b);
-    let app = axum::Router::new().route(
-        "/v1/invitations",
-        get(move || {
-            let b = list.clone();
-            async move { json(b) }
-        })
-        .post(move || {
-            let b = one.clone();
-            async move { json(b) }
-        }),
-    );
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}/v1", rx.recv().unwrap())
 }
 
 struct Clients {
@@ -119,7 +87,8 @@ async fn once(c: &Clients, via: &str, call: &str) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let base = serve();
+    let list: Vec<_> = (0..10).map(invitation).collect();
+    let base = per_call::serve(serde_json::json!(list));
     let mut config = ClerkConfiguration::new(None, None, Some(KEY.into()), None);
     config.base_path = base.clone();
     let clients = Clients {
