@@ -213,6 +213,35 @@ async fn a_slow_response_times_out() {
 }
 
 #[tokio::test]
+async fn the_clients_own_timeout_bounds_facade_and_raw_calls() {
+    let f = serve(
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"data": [], "total_count": 0}))
+            .set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    // No per-call timeout: the client's, which the HTTP client it builds keeps by itself.
+    let clerk = clerk_invitations::Clerk::builder()
+        .secret_key("sk_test_timeout")
+        .base_url(format!("{}/v1", f.server.uri()))
+        .timeout(Duration::from_millis(200))
+        .retry_policy(clerk_invitations::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = clerk.invitations().list().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.to_string().contains("200ms"), "{err}");
+    // The raw client sends through the same HTTP client, so it is bounded too.
+    let raw = clerk.raw().list_invitations().send().await.unwrap_err();
+    assert!(
+        matches!(&raw, clerk_invitations::raw::Error::CommunicationError(e) if e.is_timeout()),
+        "{raw:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[tokio::test]
 async fn credentials_never_follow_a_redirect_to_another_host() {
     use wiremock::matchers::{header_exists, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};

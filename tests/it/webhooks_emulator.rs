@@ -309,3 +309,42 @@ async fn endpoints_register_through_the_admin_api_and_the_seed_file() {
             .all(|d| d["event_type"] == "organizationInvitation.created")
     );
 }
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_attempt_not_followed() {
+    // The endpoint answers 307 to another path of the same app, which counts what reaches it.
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = reached.clone();
+    let router = axum::Router::new()
+        .route(
+            "/hook",
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, "/elsewhere")],
+                )
+            }),
+        )
+        .route(
+            "/elsewhere",
+            post(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { StatusCode::NO_CONTENT }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let emu = hooked(
+        Emulator::builder()
+            .webhook(&url, SECRET)
+            .webhook_retry_schedule(vec![Duration::from_millis(10)]),
+    )
+    .await;
+    let org = emu.client().unwrap().organization("org_1").invitations();
+    org.create("ada@acme.test", "org:member").await.unwrap();
+    let deliveries = settled(&emu, |d| d.first().is_some_and(|d| d.failed)).await;
+    let statuses: Vec<Option<u16>> = deliveries[0].attempts.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [Some(307), Some(307)]);
+    assert_eq!(reached.load(Ordering::SeqCst), 0);
+}
