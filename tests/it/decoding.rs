@@ -98,3 +98,21 @@ async fn a_truncated_body_is_a_decode_error() {
     let err = f.clerk.invitations().revoke("inv_1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
 }
+
+#[tokio::test]
+async fn a_body_that_arrives_in_many_chunks_is_read_whole() {
+    // About 600 KB: the HTTP stack hands it over in many pieces, which are joined in order.
+    let items: Vec<serde_json::Value> = (0..2500)
+        .map(|i| {
+            let mut inv = invitation();
+            inv["id"] = json!(format!("inv_{i:027}"));
+            inv
+        })
+        .collect();
+    let f = serve_json(200, json!({"data": items, "total_count": 2500})).await;
+    let page = f.clerk.invitations().list().limit(500).await.unwrap();
+    assert_eq!(page.data.len(), 2500);
+    for (i, inv) in page.data.iter().enumerate() {
+        assert_eq!(inv.id, format!("inv_{i:027}"));
+    }
+}

@@ -348,3 +348,26 @@ async fn a_redirect_is_a_failed_attempt_not_followed() {
     assert_eq!(statuses, [Some(307), Some(307)]);
     assert_eq!(reached.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn deliveries_stop_when_the_emulator_stops() {
+    // An endpoint that always fails, and a schedule that would try again after 300 ms.
+    let (app, url) = start_app(usize::MAX).await;
+    let emu = hooked(
+        Emulator::builder()
+            .webhook(&url, SECRET)
+            .webhook_retry_schedule(vec![Duration::from_millis(300); 5]),
+    )
+    .await;
+    let org = emu.client().unwrap().organization("org_1").invitations();
+    org.create("ada@acme.test", "org:member").await.unwrap();
+    settled(&emu, |d| d.first().is_some_and(|d| !d.attempts.is_empty())).await;
+    drop(org);
+    drop(emu);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        app.calls.load(Ordering::SeqCst),
+        1,
+        "no attempt after the emulator stopped"
+    );
+}
