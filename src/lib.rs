@@ -3,7 +3,9 @@
 #![deny(missing_docs)]
 #![warn(clippy::all)]
 
+mod attempt;
 pub mod bulk;
+pub mod call;
 mod client;
 mod created;
 mod deleted;

@@ -1,5 +1,7 @@
 //! What every request builder shares: per-request options and the `send`/`.await` plumbing.
 
+use crate::attempt::Attempt;
+use crate::call::Resumed;
 use crate::error::Result;
 use crate::retry::{self, Operation, RetryPolicy};
 use crate::transport::{Response, call};
@@ -27,13 +29,15 @@ impl RequestOptions {
     }
 }
 
-/// Runs one operation: each attempt made by `make` with the timeout it must hold to, retried as `op` and the
-/// policy allow. A plain function returning the retry loop's future, not an `async fn`, so that
-/// no layer of state is added around it.
+/// Runs one operation: each attempt made by `make` with the timeout it must hold to, retried as
+/// `op` and the policy allow; with `resumed`, the first attempt is the one that failed before
+/// the loop. A plain function returning the retry loop's future, not an `async fn`, so that no
+/// layer of state is added around it.
 pub(crate) fn execute<'a, 'o: 'a, T, F, Fut>(
     clerk: &'a crate::Clerk,
     opts: &'a RequestOptions,
     op: Operation<'o, T>,
+    resumed: Option<Resumed>,
     mut make: F,
 ) -> impl Future<Output = Result<Response<T>>> + 'a
 where
@@ -41,11 +45,15 @@ where
     F: FnMut(Duration) -> Fut + 'a,
     Fut: Future<Output = std::result::Result<Response<T>, progenitor_client::Error<()>>> + 'a,
 {
+    use futures_util::future::Either;
     let timeout = opts.timeout(clerk);
-    // Each attempt's future goes on the heap: the futures around it stay small, so building
-    // and moving them copies a pointer instead of kilobytes of state.
-    retry::run(opts.retry(clerk), op, move || {
-        call(timeout, Box::pin(make(timeout)))
+    let (mut first, begun) = match resumed {
+        Some(r) => (Some(r.first), Some(r.begun)),
+        None => (None, None),
+    };
+    retry::run(opts.retry(clerk), op, begun, move || match first.take() {
+        Some(failed) => call(timeout, Either::Left(std::future::ready(Err(failed)))),
+        None => call(timeout, Either::Right(make(timeout))),
     })
 }
 
@@ -81,8 +89,11 @@ pub(crate) fn execute_wire<'a, 'o: 'a, T: serde::de::DeserializeOwned + 'a>(
     opts: &'a RequestOptions,
     op: Operation<'o, T>,
     wire: &'a Wire,
+    resumed: Option<Resumed>,
 ) -> impl Future<Output = Result<Response<T>>> + 'a {
-    execute(clerk, opts, op, move |timeout| send(clerk, wire, timeout))
+    execute(clerk, opts, op, resumed, move |timeout| {
+        send(clerk, wire, timeout)
+    })
 }
 
 /// [`execute_wire`] for the `delete` retry class: each answer becomes a
@@ -96,8 +107,9 @@ pub(crate) fn execute_wire_deletion<'a, 'o: 'a, T: serde::de::DeserializeOwned +
     op: Operation<'o, crate::Deleted<T>>,
     wire: &'a Wire,
     deleted_id: &'a str,
+    resumed: Option<Resumed>,
 ) -> impl Future<Output = Result<Response<crate::Deleted<T>>>> + 'a {
-    execute(clerk, opts, op, move |timeout| {
+    execute(clerk, opts, op, resumed, move |timeout| {
         futures_util::FutureExt::map(send::<T>(clerk, wire, timeout), move |attempt| {
             attempt.map(|r| r.map(|answer| crate::Deleted::now(deleted_id, answer)))
         })
@@ -105,11 +117,7 @@ pub(crate) fn execute_wire_deletion<'a, 'o: 'a, T: serde::de::DeserializeOwned +
 }
 
 /// One attempt: `timeout` bounds it from connecting to the end of the body.
-async fn send<T: serde::de::DeserializeOwned>(
-    clerk: &crate::Clerk,
-    wire: &Wire,
-    timeout: Duration,
-) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
+pub(crate) fn send<T>(clerk: &crate::Clerk, wire: &Wire, timeout: Duration) -> Attempt<T> {
     use progenitor_client::ClientInfo;
     use reqwest::header::{CONTENT_TYPE, HeaderValue};
     let raw = &clerk.inner.raw;
@@ -128,20 +136,18 @@ async fn send<T: serde::de::DeserializeOwned>(
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .body(body.clone());
     }
-    let mut request = builder.build()?;
-    raw.inner().identify(request.headers_mut());
-    let response =
-        crate::transport::execute_limited(raw.client(), request, raw.inner().max_response_body)
-            .await?;
-    if response.status().is_success() {
-        crate::transport::decode(response).await
-    } else {
-        Err(progenitor_client::Error::UnexpectedResponse(response))
+    match builder.build() {
+        Ok(mut request) => {
+            raw.inner().identify(request.headers_mut());
+            Attempt::new(raw.client(), request, raw.inner().max_response_body)
+        }
+        Err(e) => Attempt::unsent(e),
     }
 }
 
-/// Implements, for a builder with an `async fn send_with_http_info(self) -> Result<Response<T>>`:
-/// `send()`, `with_timeout()`, and `IntoFuture` so that the builder can be awaited directly.
+/// Implements, for a builder that implements [`Builder`](crate::call::Builder): `send()`,
+/// `send_with_http_info()`, `with_timeout()`, `with_retry()`, and `IntoFuture` so that the
+/// builder can be awaited directly.
 macro_rules! request_builder {
     ($builder:ident => $output:ty) => {
         impl $builder {
@@ -150,13 +156,19 @@ macro_rules! request_builder {
             /// # Errors
             /// See [`Error`](crate::Error): invalid input (nothing sent), an API error, a
             /// transport failure, a timeout, or an undecodable response.
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = $crate::Result<$output>> + Send + 'static {
-                // A combinator, not an `async fn`: no state is added around the request's.
-                ::futures_util::FutureExt::map(self.send_with_http_info(), |r| {
-                    r.map($crate::Response::into_value)
-                })
+            pub fn send(self) -> $crate::call::Call<Self> {
+                $crate::call::Call::new(self)
+            }
+
+            /// Sends the request; returns the answer with the HTTP status and headers.
+            ///
+            /// # Errors
+            /// Invalid input, with nothing sent: a value that breaks a rule of the spec (each
+            /// rule is named on its setter), an empty id or one that is `.` or `..`. Otherwise
+            /// an API error, a transport failure, a timeout or an undecodable answer: see
+            /// [`Error`](crate::Error).
+            pub fn send_with_http_info(self) -> $crate::call::CallWithInfo<Self> {
+                $crate::call::CallWithInfo::new(self)
             }
 
             /// Time allowed for each attempt of this request, overriding the client's timeout.
@@ -175,11 +187,9 @@ macro_rules! request_builder {
 
         impl ::std::future::IntoFuture for $builder {
             type Output = $crate::Result<$output>;
-            type IntoFuture = ::std::pin::Pin<
-                Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'static>,
-            >;
+            type IntoFuture = $crate::call::Call<Self>;
             fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
+                $crate::call::Call::new(self)
             }
         }
     };

@@ -204,49 +204,83 @@ impl<T> Operation<'_, T> {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails for good, or the policy says stop.
+/// A call under way: its span and when it began. Made when the call begins, so that a first
+/// attempt made outside the loop (see [`Call`](crate::call::Call)) and the attempts of the loop
+/// share them.
+pub(crate) struct Begun {
+    pub(crate) span: tracing::Span,
+    pub(crate) started: Instant,
+}
+
+impl Begun {
+    pub(crate) fn now(operation: &'static str) -> Self {
+        Begun {
+            span: tracing::debug_span!(
+                "clerk_invitations.request",
+                operation,
+                attempt = tracing::field::Empty,
+                status = tracing::field::Empty,
+                trace_id = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            ),
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the attempt under way.
+    pub(crate) fn record_attempt(&self, n: u32) {
+        if !self.span.is_disabled() {
+            self.span.record("attempt", n);
+        }
+    }
+
+    /// Records how the call ended: its status, trace id and duration. Nothing is looked up for
+    /// a span no subscriber records.
+    pub(crate) fn record_end<T>(&self, result: &Result<Response<T>>) {
+        record_end(&self.span, self.started, result);
+    }
+}
+
+fn record_end<T>(span: &tracing::Span, started: Instant, result: &Result<Response<T>>) {
+    if span.is_disabled() {
+        return;
+    }
+    let (status, trace) = match result {
+        Ok(r) => (Some(r.status()), r.trace_id()),
+        Err(e) => (e.status(), e.trace_id()),
+    };
+    if let Some(status) = status {
+        span.record("status", status);
+    }
+    if let Some(trace) = trace {
+        span.record("trace_id", trace);
+    }
+    span.record(
+        "duration_ms",
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the policy says stop; in the span of
+/// `begun` when the call began before the loop (its first attempt made outside it).
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     op: Operation<'_, T>,
+    begun: Option<Begun>,
     mut attempt: F,
 ) -> Result<Response<T>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Response<T>>>,
 {
-    let span = tracing::debug_span!(
-        "clerk_invitations.request",
-        operation = op.id,
-        attempt = tracing::field::Empty,
-        status = tracing::field::Empty,
-        trace_id = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
-    let started = Instant::now();
+    let Begun { span, started } = begun.unwrap_or_else(|| Begun::now(op.id));
     let traced = !span.is_disabled();
     // The span is moved into the instrumented future and read back from it afterwards, so the
     // call's state holds one span, not two.
     let mut running =
         std::pin::pin!(run_inner(policy, &op, &mut attempt, started, traced).instrument(span));
     let result = running.as_mut().await;
-    let span = running.span();
-    // Nothing to look up for a span no subscriber records.
-    if traced {
-        let (status, trace) = match &result {
-            Ok(r) => (Some(r.status()), r.trace_id()),
-            Err(e) => (e.status(), e.trace_id()),
-        };
-        if let Some(status) = status {
-            span.record("status", status);
-        }
-        if let Some(trace) = trace {
-            span.record("trace_id", trace);
-        }
-        span.record(
-            "duration_ms",
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
-    }
+    record_end(running.span(), started, &result);
     result
 }
 
@@ -348,8 +382,7 @@ where
             "retrying"
         );
         // Rare paths (settling, waiting to retry) are boxed where they happen, so that the
-        // future of every call stays small: it is boxed by `.await` on a builder, and an
-        // allocation of more than about 1 KB takes the allocator's slow path.
+        // loop's own future, boxed when a call enters it, stays small.
         Box::pin(tokio::time::sleep(wait)).await;
     }
 }

@@ -66,6 +66,10 @@ impl Started {
         Started(Instant::now())
     }
 
+    pub(crate) fn at(instant: Instant) -> Self {
+        Started(instant)
+    }
+
     /// The earliest service time (Unix ms) an invitation made by this call can carry: the
     /// service's time at the start of the call, from the `Date` of a later answer, less the
     /// `Date`'s resolution. Without a `Date`, this machine's clock less a minute for skew.
@@ -285,8 +289,8 @@ pub(crate) async fn create_invitation(
     clerk: &Clerk,
     id: &'static str,
     asked: Asked,
+    started: Started,
 ) -> Result<Operation<'static, Invitation>> {
-    let started = Started::now();
     let before = existing(clerk, &asked).await?;
     let clerk = clerk.clone();
     Ok(Operation {
@@ -306,8 +310,8 @@ pub(crate) async fn create_invitations(
     clerk: &Clerk,
     id: &'static str,
     asked: Vec<Asked>,
+    started: Started,
 ) -> Result<Operation<'static, Vec<Invitation>>> {
-    let started = Started::now();
     let mut before = HashSet::new();
     for a in &asked {
         before.extend(existing(clerk, a).await?);
@@ -399,18 +403,34 @@ pub(crate) async fn organization_created(
         }
         Err(e) => return Err(e),
     };
+    Ok(organization_answered(
+        response,
+        started,
+        known_existing,
+        asked,
+    ))
+}
+
+/// An organization create's answer, told apart as new or already there (`known_existing`: the
+/// service refused a second one).
+pub(crate) fn organization_answered(
+    response: Response<OrganizationInvitation>,
+    started: Started,
+    known_existing: bool,
+    asked: &OrgAsked,
+) -> Response<crate::Created<OrganizationInvitation>> {
     // Stamped before the call began, by the service's clock: it was there before. Without a
     // `Date`, this machine's clock less the skew allowance.
     let before = started
         .service_start(response.headers())
         .unwrap_or_else(|| started.horizon(response.headers()));
-    Ok(response.map(|inv| {
+    response.map(|inv| {
         let existed = known_existing || inv.created_at < before;
         let role_applied = inv.role == asked.role;
         let metadata_applied = inv.public_metadata == object_or_empty(&asked.public_metadata)
             && inv.private_metadata == object_or_empty(&asked.private_metadata);
         crate::Created::new(inv, existed, role_applied, metadata_applied)
-    }))
+    })
 }
 
 /// `revoke-invitation`: a retry that meets "already revoked" finds the revoked invitation.

@@ -110,7 +110,7 @@ pub(crate) fn execute_limited(
 }
 
 /// The stand-in response for a success body over the limit.
-fn too_large(status: reqwest::StatusCode, limit: usize) -> reqwest::Response {
+pub(crate) fn too_large(status: reqwest::StatusCode, limit: usize) -> reqwest::Response {
     let mut r = http::Response::new(bytes::Bytes::new());
     *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
     r.extensions_mut().insert(BodyTooLarge {
@@ -141,43 +141,6 @@ async fn read_unknown_length(
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     Ok(reqwest::Response::from(rebuilt))
-}
-
-/// Decodes a success response's JSON body into `T`, keeping its status and headers (moved, not
-/// copied).
-pub(crate) async fn decode<T: serde::de::DeserializeOwned>(
-    mut response: reqwest::Response,
-) -> std::result::Result<Response<T>, progenitor_client::Error<()>> {
-    let status = response.status().as_u16();
-    let headers = std::mem::take(response.headers_mut());
-    // Read chunk by chunk rather than with `bytes()`, whose future is several times larger: a
-    // body in one chunk (the common case) is kept as it came, without a copy.
-    let mut single: Option<bytes::Bytes> = None;
-    let mut joined = bytes::BytesMut::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(progenitor_client::Error::ResponseBodyError)?
-    {
-        match single.take() {
-            None if joined.is_empty() => single = Some(chunk),
-            earlier => {
-                if let Some(earlier) = earlier {
-                    joined.extend_from_slice(&earlier);
-                }
-                joined.extend_from_slice(&chunk);
-            }
-        }
-    }
-    let body = single.unwrap_or_else(|| joined.freeze());
-    match serde_json::from_slice(&body) {
-        Ok(value) => Ok(Response {
-            value,
-            status,
-            headers,
-        }),
-        Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(body, e)),
-    }
 }
 
 /// A typed value with the HTTP status and headers of the response that carried it.

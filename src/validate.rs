@@ -4,12 +4,22 @@ use crate::error::{Error, Result};
 
 /// The service's limits, generated from the spec (`build/limits.rs`).
 pub use crate::generated::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};
+/// A field's name in an error: `prefix` (the place of the item it belongs to, or empty) then the
+/// field's own name, written only when an error names it.
+pub struct Field<'a>(pub &'a str, pub &'static str);
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.0, self.1)
+    }
+}
+
 /// Longest email address accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 320;
 
 /// An email address: non-empty local part and domain around one `@`, no white space or
 /// control characters, at most 320 bytes. Deliberately permissive: the service has the last word.
-pub fn email(field: &str, value: &str) -> Result<()> {
+pub fn email(field: &(impl std::fmt::Display + ?Sized), value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(format!("{field} must not be empty")));
     }
@@ -41,7 +51,7 @@ pub fn email(field: &str, value: &str) -> Result<()> {
 }
 
 /// A non-empty value such as a role or a user id.
-pub fn non_empty(field: &str, value: &str) -> Result<()> {
+pub fn non_empty(field: &(impl std::fmt::Display + ?Sized), value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(format!("{field} must not be empty")));
     }
@@ -51,7 +61,7 @@ pub fn non_empty(field: &str, value: &str) -> Result<()> {
 /// An id that goes into a URL path segment. It is percent-encoded there, so `/`, `?`, `#` and
 /// `%` cannot leave the segment; `.` and `..` are refused because URL parsers treat them (even
 /// percent-encoded) as directory steps.
-pub fn path_id(field: &str, value: &str) -> Result<()> {
+pub fn path_id(field: &(impl std::fmt::Display + ?Sized), value: &str) -> Result<()> {
     non_empty(field, value)?;
     if value == "." || value == ".." {
         return Err(Error::invalid_input(format!(
@@ -62,7 +72,11 @@ pub fn path_id(field: &str, value: &str) -> Result<()> {
 }
 
 /// A number inside an inclusive range.
-pub fn in_range(field: &str, value: u32, range: std::ops::RangeInclusive<u32>) -> Result<()> {
+pub fn in_range(
+    field: &(impl std::fmt::Display + ?Sized),
+    value: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<()> {
     if !range.contains(&value) {
         return Err(Error::invalid_input(format!(
             "{field} is {value}; it must be between {} and {}",
@@ -86,7 +100,12 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 
 /// A string's length in characters, from the schema's `minLength`/`maxLength`. A `minLength`
 /// of 1 also refuses a value of white space only ("must not be empty").
-pub fn length(field: &str, value: &str, min: Option<u64>, max: Option<u64>) -> Result<()> {
+pub fn length(
+    field: &(impl std::fmt::Display + ?Sized),
+    value: &str,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<()> {
     if min.is_some_and(|m| m >= 1) {
         non_empty(field, value)?;
     }
@@ -110,7 +129,12 @@ fn span(min: Option<i128>, max: Option<i128>) -> String {
 }
 
 /// A number inside the schema's `minimum`/`maximum`.
-pub fn bounds(field: &str, value: i128, min: Option<i128>, max: Option<i128>) -> Result<()> {
+pub fn bounds(
+    field: &(impl std::fmt::Display + ?Sized),
+    value: i128,
+    min: Option<i128>,
+    max: Option<i128>,
+) -> Result<()> {
     if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
         return Err(Error::invalid_input(format!(
             "{field} is {value}; it must be {}",
@@ -121,7 +145,12 @@ pub fn bounds(field: &str, value: i128, min: Option<i128>, max: Option<i128>) ->
 }
 
 /// A value of a string enum: one the spec lists.
-pub fn known(field: &str, is_known: bool, value: &str, known: &[&str]) -> Result<()> {
+pub fn known(
+    field: &(impl std::fmt::Display + ?Sized),
+    is_known: bool,
+    value: &str,
+    known: &[&str],
+) -> Result<()> {
     if !is_known {
         return Err(Error::invalid_input(format!(
             "{field} `{}` is not one of {}",
@@ -133,7 +162,7 @@ pub fn known(field: &str, is_known: bool, value: &str, known: &[&str]) -> Result
 }
 
 /// A value the schema types as an object.
-pub fn object(field: &str, value: &serde_json::Value) -> Result<()> {
+pub fn object(field: &(impl std::fmt::Display + ?Sized), value: &serde_json::Value) -> Result<()> {
     if value.is_object() {
         Ok(())
     } else {
@@ -145,7 +174,12 @@ pub fn object(field: &str, value: &serde_json::Value) -> Result<()> {
 }
 
 /// The number of items of an array, from the schema's `minItems`/`maxItems`.
-pub fn items(field: &str, len: usize, min: Option<u64>, max: Option<u64>) -> Result<()> {
+pub fn items(
+    field: &(impl std::fmt::Display + ?Sized),
+    len: usize,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<()> {
     let n = len as u64;
     if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
         let range = match (min, max) {

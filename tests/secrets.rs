@@ -110,6 +110,18 @@ async fn the_key_appears_nowhere_and_each_operation_has_a_span() {
     assert!(list.contains("status=200"), "{list}");
     assert!(list.contains("trace_id="), "{list}");
     assert!(list.contains("duration_ms="), "{list}");
+    // A first attempt that answered: its span has the same fields.
+    let create = spans[1];
+    assert!(create.contains("operation=\"create_invitation\""), "{create}");
+    assert!(create.contains("attempt=1"), "{create}");
+    assert!(create.contains("status=200"), "{create}");
+    assert!(create.contains("duration_ms="), "{create}");
+    // The failed first attempt of the list was reported inside the list's one span.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("attempt failed") && l.contains("list_invitations")),
+        "{log}"
+    );
     assert!(spans[2].contains("status=400"), "{}", spans[2]);
     assert!(spans[4].contains("status=401"), "{}", spans[4]);
     assert!(log.contains("retrying"), "{log}");

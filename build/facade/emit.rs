@@ -268,12 +268,12 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
             };
             match &op.body {
                 Body::Array { .. } => format!(
-                    "crate::settle::create_invitations(&self.clerk, {:?}, self.items.iter().map(|i| {}).collect()).await?",
+                    "crate::settle::create_invitations(&self.clerk, {:?}, self.items.iter().map(|i| {}).collect(), started).await?",
                     op.snake,
                     asked("i")
                 ),
                 _ => format!(
-                    "crate::settle::create_invitation(&self.clerk, {:?}, {}).await?",
+                    "crate::settle::create_invitation(&self.clerk, {:?}, {}, started).await?",
                     op.snake,
                     asked("self.body")
                 ),
@@ -323,30 +323,37 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         }
         has_path("organization_id")?;
     }
-    let execute = match op.path_args.last() {
-        _ if org_create => {
-            let meta = |name: &str| {
-                if body_fields.iter().any(|f| f.wire == name) {
-                    format!("self.body.{name}.clone()")
-                } else {
-                    "None".into()
-                }
-            };
-            format!(
-                "let started = crate::settle::Started::now();\n        let asked = crate::settle::OrgAsked {{ organization_id: self.organization_id.clone(), email: self.body.email_address.clone(), role: self.body.role.clone(), public_metadata: {}, private_metadata: {} }};\n        let result = crate::request::execute_wire::<{}>(&self.clerk, &self.opts, op, &wire).await;\n        let response = crate::settle::organization_created(&self.clerk, result, started, &asked).await?;",
-                meta("public_metadata"),
-                meta("private_metadata"),
-                op.response
-            )
+    let meta = |name: &str| {
+        if body_fields.iter().any(|f| f.wire == name) {
+            format!("self.body.{name}.clone()")
+        } else {
+            "None".into()
         }
-        Some(id) if op.retry == "delete" => format!(
-            "let response: crate::Response<{ret}> = crate::request::execute_wire_deletion(&self.clerk, &self.opts, op, &wire, &self.{}).await?;",
-            id.ident
-        ),
-        _ => format!(
-            "let response: crate::Response<{}> = crate::request::execute_wire(&self.clerk, &self.opts, op, &wire).await?;",
+    };
+    let org_asked = format!(
+        "crate::settle::OrgAsked {{ organization_id: self.organization_id.clone(), email: self.body.email_address.clone(), role: self.body.role.clone(), public_metadata: {}, private_metadata: {} }}",
+        meta("public_metadata"),
+        meta("private_metadata"),
+    );
+    let deleted = match op.path_args.last() {
+        Some(id) if op.retry == "delete" => Some(id.ident.clone()),
+        _ => None,
+    };
+    // The retry loop, and how its answer becomes the call's.
+    let execute = if org_create {
+        format!(
+            "let result = crate::request::execute_wire::<{}>(&self.clerk, &self.opts, op, &wire, resumed).await;\n            crate::settle::organization_created(&self.clerk, result, started, &{org_asked}).await",
             op.response
-        ),
+        )
+    } else if let Some(id) = &deleted {
+        format!(
+            "let _ = started;\n            crate::request::execute_wire_deletion(&self.clerk, &self.opts, op, &wire, &self.{id}, resumed).await"
+        )
+    } else {
+        format!(
+            "let response: crate::Response<{}> = crate::request::execute_wire(&self.clerk, &self.opts, op, &wire, resumed).await?;\n            Ok(crate::call::Builder::finish(&self, response, started))",
+            op.response
+        )
     };
     let has_offset = op
         .query
@@ -357,14 +364,31 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
     } else {
         "0"
     };
+    // A first attempt's answer as the call's (a plain function: no look-up).
     let finish = match &op.page {
         Some(PageShape::Envelope { .. }) => format!(
-            "let offset = {offset_expr};\n        Ok(response.map(|p| crate::Page::new(p.data, u64::try_from(p.total_count).ok(), offset)))"
+            "let offset = {offset_expr};\n        response.map(|p| crate::Page::new(p.data, u64::try_from(p.total_count).ok(), offset))"
         ),
         Some(PageShape::InvitationList) => format!(
-            "let offset = {offset_expr};\n        Ok(response.map(|body| match body {{\n            crate::models::InvitationList::Page(p) => crate::Page::new(p.data, u64::try_from(p.total_count).ok(), offset),\n            crate::models::InvitationList::Array(items) => crate::Page::new(items, None, offset),\n        }}))"
+            "let offset = {offset_expr};\n        response.map(|body| match body {{\n            crate::models::InvitationList::Page(p) => crate::Page::new(p.data, u64::try_from(p.total_count).ok(), offset),\n            crate::models::InvitationList::Array(items) => crate::Page::new(items, None, offset),\n        }})"
         ),
-        None => "Ok(response)".into(),
+        None if org_create => {
+            format!("crate::settle::organization_answered(response, started, false, &{org_asked})")
+        }
+        None => match &deleted {
+            Some(id) => format!("response.map(|answer| crate::Deleted::now(&self.{id}, answer))"),
+            None => "response".into(),
+        },
+    };
+    let uses_started = org_create;
+    // Whether the first attempt can go at once: not when a create must first list what exists.
+    let ignore_existing = body_fields.iter().any(|f| f.wire == "ignore_existing");
+    let direct = match &op.body {
+        _ if op.retry != "create-settled-by-lookup" || !ignore_existing => "true".to_string(),
+        Body::Array { .. } => {
+            "!self.items.iter().any(|i| i.ignore_existing.unwrap_or(false))".into()
+        }
+        _ => "!self.body.ignore_existing.unwrap_or(false)".into(),
     };
     let method_const = op.method.clone();
     // A path without parameters is not allocated on every call.
@@ -379,15 +403,6 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
                 .collect::<String>()
         )
     };
-    write!(
-        out,
-        "    /// Sends the request; returns the answer with the HTTP status and headers.\n    ///\n    /// # Errors\n    /// Invalid input, with nothing sent: a value that breaks a rule of the spec (each rule \
-         is named on its setter), an empty id or one that is `.` or `..`. Otherwise an API \
-         error, a transport failure, a timeout or an undecodable answer: see \
-         [`Error`](crate::Error).\n    pub async fn send_with_http_info(self) -> crate::Result<crate::Response<{ret}>> {{\n        {checks}\n        let path = {path_expr};\n        {query}\n        let wire = crate::request::Wire {{ method: ::reqwest::Method::{method_const}, path, query, body: {body} }};\n        let op = {operation};\n        {execute}\n        {finish}\n    }}\n",
-    )
-    .ok();
-
     // A stream over every page.
     let limit = op.query.iter().find(|f| f.wire == "limit");
     if let (Some(page), Some(limit), true) = (&op.page, limit, has_offset) {
@@ -422,6 +437,39 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         .ok();
     }
     out.push_str("}\n");
+    let started = if uses_started { "started" } else { "_started" };
+    write!(
+        out,
+        "impl crate::call::Sealed for {b} {{}}\n\
+         #[allow(private_interfaces)]\n\
+         impl crate::call::Builder for {b} {{\n    \
+             type Output = {ret};\n    \
+             type Answer = {answer};\n    \
+             const OPERATION: &'static str = {snake:?};\n    \
+             fn clerk(&self) -> &crate::Clerk {{ &self.clerk }}\n    \
+             fn options(&self) -> &crate::request::RequestOptions {{ &self.opts }}\n    \
+             fn wire(&self) -> crate::Result<crate::request::Wire> {{\n        \
+                 {checks}\n        \
+                 let path = {path_expr};\n        \
+                 {query}\n        \
+                 Ok(crate::request::Wire {{ method: ::reqwest::Method::{method_const}, path, query, body: {body} }})\n    \
+             }}\n    \
+             fn direct(&self) -> bool {{ {direct} }}\n    \
+             fn finish(&self, response: crate::Response<{answer}>, {started}: crate::settle::Started) -> crate::Response<{ret}> {{\n        \
+                 {finish}\n    \
+             }}\n    \
+             fn run(self, wire: crate::request::Wire, resumed: ::std::option::Option<crate::call::Resumed>) -> crate::retry::BoxFuture<'static, crate::Result<crate::Response<{ret}>>> {{\n        \
+                 ::std::boxed::Box::pin(async move {{\n            \
+                     let started = crate::call::started(&resumed);\n            \
+                     let op = {operation};\n            \
+                     {execute}\n        \
+                 }})\n    \
+             }}\n\
+         }}\n",
+        answer = op.response,
+        snake = op.snake,
+    )
+    .ok();
     writeln!(out, "crate::request::request_builder!({b} => {ret});\n").ok();
     Ok(())
 }

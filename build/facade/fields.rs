@@ -239,7 +239,7 @@ pub fn body_struct(name: &str, fields: &[Field], public: bool, doc: &str, out: &
     )
     .ok();
     for f in fields {
-        let name_expr = format!("&format!(\"{{prefix}}{}\")", f.wire);
+        let name_expr = format!("&crate::validate::Field(prefix, {:?})", f.wire);
         out.push_str(&check_field(f, &format!("self.{}", f.ident), &name_expr));
     }
     out.push_str("        Ok(())\n    }\n");

@@ -11,6 +11,7 @@ mod cli_operator;
 #[cfg(feature = "cli")]
 mod cli_webhook;
 
+mod calls;
 mod decoding;
 #[cfg(feature = "emulator")]
 mod delete;

@@ -165,6 +165,26 @@ async fn a_create_whose_answer_was_lost_returns_the_one_invitation() {
 }
 
 #[tokio::test]
+async fn a_create_whose_first_attempt_timed_out_finds_what_that_attempt_made() {
+    // The create is stored, then its answer stalls until the 4 s timeout. The retry meets
+    // `duplicate_record`, settled by a look-up that counts invitations made since the call
+    // began (by the service's clock): since the first attempt was sent, not since it failed, or
+    // this one would be taken for an older one and the duplicate returned as the error.
+    let (emu, clerk) = setup().await;
+    emu.inject(Fault::stall_body().on("POST", "/invitations"));
+    let inv = clerk
+        .invitations()
+        .create("slow@x.test")
+        .with_timeout(Duration::from_secs(4))
+        .await
+        .unwrap();
+    let stored = emu.invitations();
+    assert_eq!(stored.len(), 1, "exactly one invitation");
+    assert_eq!(inv.id, stored[0].id);
+    assert_eq!(emu.request_count(), 3, "the create, its retry, one look-up");
+}
+
+#[tokio::test]
 async fn a_create_that_never_arrived_is_sent_again() {
     let (emu, clerk) = setup().await;
     emu.inject(Fault::drop_before_processing().on("POST", "/invitations"));
