@@ -112,7 +112,10 @@ async fn the_key_appears_nowhere_and_each_operation_has_a_span() {
     assert!(list.contains("duration_ms="), "{list}");
     // A first attempt that answered: its span has the same fields.
     let create = spans[1];
-    assert!(create.contains("operation=\"create_invitation\""), "{create}");
+    assert!(
+        create.contains("operation=\"create_invitation\""),
+        "{create}"
+    );
     assert!(create.contains("attempt=1"), "{create}");
     assert!(create.contains("status=200"), "{create}");
     assert!(create.contains("duration_ms="), "{create}");
