@@ -203,8 +203,18 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         fmt = fmt.replace(&format!("{{{}}}", f.wire), "{}");
         fmt_args.push(format!("crate::request::segment(&self.{})", f.ident));
     }
-    let mut query = String::from(
-        "let mut query: ::std::vec::Vec<(&'static str, ::std::borrow::Cow<'static, str>)> = ::std::vec::Vec::new();\n",
+    // Allocated once, at its final size (nothing at all when the query is empty).
+    let mut capacity = vec![op.fixed.len().to_string()];
+    for f in &op.query {
+        capacity.push(match &f.ty {
+            Ty::Array(_) => format!("self.{}.len()", f.ident),
+            _ if f.required => "1".into(),
+            _ => format!("usize::from(self.{}.is_some())", f.ident),
+        });
+    }
+    let mut query = format!(
+        "let mut query: ::std::vec::Vec<(&'static str, ::std::borrow::Cow<'static, str>)> = ::std::vec::Vec::with_capacity({});\n",
+        capacity.join(" + ")
     );
     for (k, v) in &op.fixed {
         writeln!(
