@@ -26,6 +26,7 @@ mod lines;
 mod outcome;
 mod revoke;
 mod schedule;
+mod verdict;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{self, RateLimit};
