@@ -4,13 +4,22 @@ use crate::error::{Error, Result};
 
 /// The service's limits, generated from the spec (`build/limits.rs`).
 pub use crate::generated::{EXPIRES_IN_DAYS_RANGE, LIMIT_RANGE, MAX_BULK};
-/// A field's name in an error: `prefix` (the place of the item it belongs to, or empty) then the
-/// field's own name, written only when an error names it.
-pub struct Field<'a>(pub &'a str, pub &'static str);
+/// A field's name in an error: `prefix` (the place of the item it belongs to, or nothing) then
+/// the field's own name, written only when an error names it.
+pub struct Field<'a>(pub &'a dyn std::fmt::Display, pub &'static str);
 
 impl std::fmt::Display for Field<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}{}", self.0, self.1)
+    }
+}
+
+/// The place of item `index` of the array `array` (`items[3].`), the prefix of its fields' names.
+pub struct Item(pub &'static str, pub usize);
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}].", self.0, self.1)
     }
 }
 

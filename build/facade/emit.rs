@@ -185,11 +185,11 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         ));
     }
     match &op.body {
-        Body::Object(_) => checks.push_str("self.body.check(\"\")?;\n"),
+        Body::Object(_) => checks.push_str("self.body.check(&\"\")?;\n"),
         Body::Array { arg: a, rules, .. } => {
             writeln!(
                 checks,
-                "crate::validate::items({a:?}, self.items.len(), {:?}, {:?})?;\nfor (i, item) in self.items.iter().enumerate() {{ item.check(&format!(\"{a}[{{i}}].\"))?; }}",
+                "crate::validate::items({a:?}, self.items.len(), {:?}, {:?})?;\nfor (i, item) in self.items.iter().enumerate() {{ item.check(&crate::validate::Item({a:?}, i))?; }}",
                 rules.min_items, rules.max_items
             )
             .ok();

@@ -235,7 +235,7 @@ pub fn body_struct(name: &str, fields: &[Field], public: bool, doc: &str, out: &
     writeln!(out, "impl {name} {{").ok();
     writeln!(
         out,
-        "    fn check(&self, prefix: &str) -> crate::Result<()> {{\n        let _ = prefix;"
+        "    fn check(&self, prefix: &dyn ::std::fmt::Display) -> crate::Result<()> {{\n        let _ = prefix;"
     )
     .ok();
     for f in fields {
