@@ -152,14 +152,20 @@ impl Emulator {
         f(&mut server::lock(&self.shared.state))
     }
 
-    /// Everything the emulator holds, as a seed document.
+    /// Everything the emulator holds, as a seed document. The webhook endpoints are left out
+    /// (their secrets stay out of dumps and of `GET /__emulator/state`); the state file keeps
+    /// them (see [`save_state`](Self::save_state)).
     pub fn dump(&self) -> Seed {
         self.with_state(|s| s.to_seed())
     }
 
-    /// Adds what `seed` holds.
-    pub fn load(&self, seed: &Seed) {
-        self.with_state(|s| s.apply_seed(seed));
+    /// Adds what `seed` holds, its webhook endpoints included.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when one of its webhook
+    /// endpoints has an invalid URL or secret; then nothing is added.
+    pub fn load(&self, seed: &Seed) -> Result<()> {
+        self.shared.load(seed)
     }
 
     /// Empties the state (keys, limits and settings stay).
@@ -167,7 +173,8 @@ impl Emulator {
         self.with_state(|s| *s = state::State::default());
     }
 
-    /// Writes the state to the state file (see [`EmulatorBuilder::state_file`]), atomically.
+    /// Writes the state, with the registered webhook endpoints, to the state file (see
+    /// [`EmulatorBuilder::state_file`]), atomically.
     ///
     /// # Errors
     /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) without a state file or
@@ -178,7 +185,7 @@ impl Emulator {
             .state_file
             .as_ref()
             .ok_or_else(|| Error::configuration("the emulator has no state file"))?;
-        seed::save(&self.dump(), path)
+        seed::save(&self.shared.state_document(), path)
     }
 
     /// Queues a fault for the next matching requests (see [`Fault`]).

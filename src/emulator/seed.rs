@@ -53,7 +53,9 @@ pub struct Seed {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub organization_invitations: Vec<OrganizationInvitation>,
     /// Webhook endpoints the emulator delivers invitation events to, registered when the
-    /// emulator starts (not by loading a seed into a running one, and not part of a dump).
+    /// emulator starts or the seed is loaded. The state file keeps them; a dump leaves them
+    /// out (their secrets stay out of the admin API). An endpoint registered again with the
+    /// same URL and secret is not added twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<super::WebhookEndpoint>,
 }

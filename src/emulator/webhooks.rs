@@ -132,7 +132,7 @@ struct Outgoing {
 }
 
 struct Endpoint {
-    url: String,
+    registered: WebhookEndpoint,
     queue: mpsc::UnboundedSender<Outgoing>,
 }
 
@@ -167,8 +167,8 @@ impl Hub {
         }
     }
 
-    /// Registers an endpoint: events from now on are delivered to it.
-    pub(crate) fn add(&self, endpoint: &WebhookEndpoint) -> crate::Result<()> {
+    /// The endpoint's signer and URL, or why it cannot be registered.
+    fn parse(endpoint: &WebhookEndpoint) -> crate::Result<(Webhook, reqwest::Url)> {
         let signer = Webhook::new(&endpoint.secret)
             .map_err(|e| crate::Error::invalid_input(e.to_string()))?;
         let url = reqwest::Url::parse(&endpoint.url)
@@ -180,6 +180,23 @@ impl Hub {
             .map_err(|e| {
                 crate::Error::invalid_input(format!("webhook URL {:?}: {e}", endpoint.url))
             })?;
+        Ok((signer, url))
+    }
+
+    /// Whether `endpoint` can be registered (a valid secret and an http(s) URL).
+    pub(crate) fn check(endpoint: &WebhookEndpoint) -> crate::Result<()> {
+        Hub::parse(endpoint).map(|_| ())
+    }
+
+    /// Registers an endpoint: events from now on are delivered to it. An endpoint already
+    /// registered with the same URL and secret is left as it is (a state file and a
+    /// `--webhook` flag may both name it).
+    pub(crate) fn add(&self, endpoint: &WebhookEndpoint) -> crate::Result<()> {
+        let (signer, url) = Hub::parse(endpoint)?;
+        let mut endpoints = lock(&self.endpoints);
+        if endpoints.iter().any(|e| e.registered == *endpoint) {
+            return Ok(());
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         let worker = Worker {
             url,
@@ -195,8 +212,8 @@ impl Hub {
                 _ = stopped.changed() => {}
             }
         });
-        lock(&self.endpoints).push(Endpoint {
-            url: endpoint.url.clone(),
+        endpoints.push(Endpoint {
+            registered: endpoint.clone(),
             queue: tx,
         });
         Ok(())
@@ -206,7 +223,15 @@ impl Hub {
     pub(crate) fn urls(&self) -> Vec<String> {
         lock(&self.endpoints)
             .iter()
-            .map(|e| e.url.clone())
+            .map(|e| e.registered.url.clone())
+            .collect()
+    }
+
+    /// The registered endpoints, secrets included (for the state file).
+    pub(crate) fn endpoints(&self) -> Vec<WebhookEndpoint> {
+        lock(&self.endpoints)
+            .iter()
+            .map(|e| e.registered.clone())
             .collect()
     }
 

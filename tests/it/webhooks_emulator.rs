@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use clerk_invitations::emulator::{Emulator, EmulatorBuilder, Seed, WebhookDelivery};
+use clerk_invitations::emulator::{
+    Emulator, EmulatorBuilder, Seed, WebhookDelivery, WebhookEndpoint,
+};
 use clerk_invitations::webhooks::axum::VerifiedEvent;
 use clerk_invitations::webhooks::{InvitationEvent, Webhook};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -308,6 +310,72 @@ async fn endpoints_register_through_the_admin_api_and_the_seed_file() {
         all.iter()
             .all(|d| d["event_type"] == "organizationInvitation.created")
     );
+}
+
+#[tokio::test]
+async fn the_state_file_keeps_endpoints_and_a_posted_seed_registers_its_own() {
+    let (app, url) = start_app(0).await;
+    let dir = std::env::temp_dir().join(format!("webhook-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.yaml");
+    let _ = std::fs::remove_file(&state);
+
+    // Registered while running (twice: the second changes nothing), saved with the state.
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    emu.add_webhook(&url, SECRET).unwrap();
+    emu.add_webhook(&url, SECRET).unwrap();
+    assert!(
+        emu.dump().webhooks.is_empty(),
+        "a dump leaves the secrets out"
+    );
+    emu.save_state().unwrap();
+    drop(emu);
+    let saved = Seed::from_file(&state).unwrap();
+    assert_eq!(saved.webhooks, vec![WebhookEndpoint::new(&url, SECRET)]);
+
+    // Restarted from the file, the endpoint named again (as `--webhook` would): registered
+    // once, so each event is delivered once.
+    let emu = hooked(Emulator::builder().state_file(&state).webhook(&url, SECRET)).await;
+    let org = emu.client().unwrap().organization("org_1").invitations();
+    org.create("ada@acme.test", "org:member").await.unwrap();
+    wait_for(&app, 1).await;
+    settled(&emu, |d| d.len() == 1 && d[0].delivered).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.calls.load(Ordering::SeqCst), 1, "one registration");
+
+    // A seed posted to the admin API registers its endpoints. One with an invalid secret is
+    // refused, and nothing of that seed is added.
+    let (other_app, other_url) = start_app(0).await;
+    let base = emu.base_url().trim_end_matches("/v1").to_string();
+    let client = reqwest::Client::new();
+    let post_seed = |secret: &str| {
+        client.post(format!("{base}/__emulator/seed")).body(format!(
+            "organizations:\n  - {{id: org_2, name: Beta, slug: beta}}\n\
+             webhooks:\n  - {{url: \"{other_url}\", secret: \"{secret}\"}}\n"
+        ))
+    };
+    let refused = post_seed("whsec_not base64").send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(emu.dump().organizations.iter().all(|o| o.id != "org_2"));
+    let seeded = post_seed(SECRET).send().await.unwrap();
+    assert_eq!(seeded.status(), 200, "{}", seeded.text().await.unwrap());
+    assert!(emu.dump().organizations.iter().any(|o| o.id == "org_2"));
+    let listed: serde_json::Value = client
+        .get(format!("{base}/__emulator/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["webhooks"], serde_json::json!([url, other_url]));
+    org.create("bea@acme.test", "org:member").await.unwrap();
+    wait_for(&other_app, 1).await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

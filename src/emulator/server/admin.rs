@@ -53,23 +53,22 @@ async fn json_object(body: Body) -> Result<Map<String, Value>, Response> {
     }
 }
 
-/// `GET /__emulator/state`: everything the emulator holds, as a seed document (JSON).
+/// `GET /__emulator/state`: everything the emulator holds, as a seed document (JSON), without
+/// the webhook endpoints (their secrets stay out of the admin API).
 async fn dump(AxState(shared): App) -> Response {
     let seed = shared.state().to_seed();
     axum::Json(seed).into_response()
 }
 
-/// `POST /__emulator/seed`: adds a seed document (YAML or JSON) to the state.
+/// `POST /__emulator/seed`: adds a seed document (YAML or JSON) to the state, and registers its
+/// webhook endpoints.
 async fn load(AxState(shared): App, body: Body) -> Response {
     let text = match body_text(body).await {
         Ok(t) => t,
         Err(r) => return r,
     };
-    match Seed::from_yaml(&text) {
-        Ok(seed) => {
-            shared.state().apply_seed(&seed);
-            axum::Json(json!({"seeded": true})).into_response()
-        }
+    match Seed::from_yaml(&text).and_then(|seed| shared.load(&seed)) {
+        Ok(()) => axum::Json(json!({"seeded": true})).into_response(),
         Err(e) => admin_error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }
@@ -92,8 +91,7 @@ async fn save(AxState(shared): App) -> Response {
             "no state file: start the emulator with --state FILE",
         );
     };
-    let doc = shared.state().to_seed();
-    match seed::save(&doc, path) {
+    match seed::save(&shared.state_document(), path) {
         Ok(()) => axum::Json(json!({"saved": path.display().to_string()})).into_response(),
         Err(e) => admin_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

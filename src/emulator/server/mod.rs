@@ -65,6 +65,26 @@ impl Shared {
         lock(&self.state)
     }
 
+    /// What the state file keeps: the state, and the registered webhook endpoints.
+    pub(crate) fn state_document(&self) -> super::Seed {
+        let mut doc = self.state().to_seed();
+        doc.webhooks = self.webhooks.endpoints();
+        doc
+    }
+
+    /// Adds what `seed` holds, its webhook endpoints included. Nothing is added when one of
+    /// them is invalid.
+    pub(crate) fn load(&self, seed: &super::Seed) -> crate::Result<()> {
+        for endpoint in &seed.webhooks {
+            super::webhooks::Hub::check(endpoint)?;
+        }
+        self.state().apply_seed(seed);
+        for endpoint in &seed.webhooks {
+            self.webhooks.add(endpoint)?;
+        }
+        Ok(())
+    }
+
     /// Accepts an organization invitation and announces it. Returns the user's id.
     pub(crate) fn accept_org_invitation(&self, id: &str) -> Option<String> {
         let mut s = self.state();
