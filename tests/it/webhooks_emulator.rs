@@ -62,6 +62,42 @@ async fn hooked(builder: EmulatorBuilder) -> Emulator {
     emu
 }
 
+/// Starts an emulator (with `org_1`) that delivers to `url` on `schedule`, and invites
+/// ada@acme.test to `org_1`.
+async fn one_invitation_to(
+    url: &str,
+    schedule: Vec<Duration>,
+) -> (
+    Emulator,
+    clerk_invitations::Created<clerk_invitations::OrganizationInvitation>,
+) {
+    let emu = hooked(
+        Emulator::builder()
+            .webhook(url, SECRET)
+            .webhook_retry_schedule(schedule),
+    )
+    .await;
+    let inv = emu
+        .client()
+        .unwrap()
+        .organization("org_1")
+        .invitations()
+        .create("ada@acme.test", "org:member")
+        .await
+        .unwrap();
+    (emu, inv)
+}
+
+/// The URLs `GET /__emulator/webhooks` lists.
+async fn listed_webhooks(emu: &Emulator) -> serde_json::Value {
+    let admin = format!(
+        "{}/__emulator/webhooks",
+        emu.base_url().trim_end_matches("/v1")
+    );
+    let listed: serde_json::Value = reqwest::get(admin).await.unwrap().json().await.unwrap();
+    listed["webhooks"].clone()
+}
+
 /// Waits (up to 10 s) until the app holds `n` events.
 async fn wait_for(app: &App, n: usize) -> Vec<InvitationEvent> {
     for _ in 0..1000 {
@@ -102,12 +138,7 @@ fn invitation_id(e: &InvitationEvent) -> (&str, &str) {
 #[tokio::test]
 async fn created_accepted_and_revoked_reach_the_users_app_verified_and_in_order() {
     let (app, url) = start_app(0).await;
-    let emu = Emulator::builder()
-        .webhook(&url, SECRET)
-        .start()
-        .await
-        .unwrap();
-    emu.seed_organization("org_1", "Acme", "acme", None);
+    let emu = hooked(Emulator::builder().webhook(&url, SECRET)).await;
     let clerk = emu.client().unwrap();
     let org = clerk.organization("org_1").invitations();
 
@@ -157,20 +188,7 @@ async fn created_accepted_and_revoked_reach_the_users_app_verified_and_in_order(
 #[tokio::test]
 async fn a_failing_endpoint_is_retried_on_the_schedule_until_it_answers() {
     let (app, url) = start_app(2).await;
-    let emu = hooked(
-        Emulator::builder()
-            .webhook(&url, SECRET)
-            .webhook_retry_schedule(vec![Duration::from_millis(20); 3]),
-    )
-    .await;
-    let inv = emu
-        .client()
-        .unwrap()
-        .organization("org_1")
-        .invitations()
-        .create("ada@acme.test", "org:member")
-        .await
-        .unwrap();
+    let (emu, inv) = one_invitation_to(&url, vec![Duration::from_millis(20); 3]).await;
     let events = wait_for(&app, 1).await;
     assert_eq!(invitation_id(&events[0]), ("created", inv.id.as_str()));
     let deliveries = settled(&emu, |d| d.first().is_some_and(|d| d.delivered)).await;
@@ -186,14 +204,7 @@ async fn an_endpoint_that_never_answers_is_given_up_after_the_schedule() {
     let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", dead.local_addr().unwrap());
     drop(dead);
-    let emu = hooked(
-        Emulator::builder()
-            .webhook(&url, SECRET)
-            .webhook_retry_schedule(vec![Duration::from_millis(10); 2]),
-    )
-    .await;
-    let org = emu.client().unwrap().organization("org_1").invitations();
-    org.create("ada@acme.test", "org:member").await.unwrap();
+    let (emu, _) = one_invitation_to(&url, vec![Duration::from_millis(10); 2]).await;
     let deliveries = settled(&emu, |d| d.first().is_some_and(|d| d.failed)).await;
     let d = &deliveries[0];
     assert!(d.failed && !d.delivered, "{d:?}");
@@ -274,15 +285,10 @@ async fn endpoints_register_through_the_admin_api_and_the_seed_file() {
         .await
         .unwrap();
     assert_eq!(added.status(), 200);
-    let listed: serde_json::Value = client
-        .get(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["webhooks"], serde_json::json!([seeded_url, url]));
+    assert_eq!(
+        listed_webhooks(&emu).await,
+        serde_json::json!([seeded_url, url])
+    );
 
     emu.client()
         .unwrap()
@@ -364,15 +370,10 @@ async fn the_state_file_keeps_endpoints_and_a_posted_seed_registers_its_own() {
     let seeded = post_seed(SECRET).send().await.unwrap();
     assert_eq!(seeded.status(), 200, "{}", seeded.text().await.unwrap());
     assert!(emu.dump().organizations.iter().any(|o| o.id == "org_2"));
-    let listed: serde_json::Value = client
-        .get(format!("{base}/__emulator/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["webhooks"], serde_json::json!([url, other_url]));
+    assert_eq!(
+        listed_webhooks(&emu).await,
+        serde_json::json!([url, other_url])
+    );
     org.create("bea@acme.test", "org:member").await.unwrap();
     wait_for(&other_app, 1).await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -403,14 +404,7 @@ async fn a_redirect_is_a_failed_attempt_not_followed() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let emu = hooked(
-        Emulator::builder()
-            .webhook(&url, SECRET)
-            .webhook_retry_schedule(vec![Duration::from_millis(10)]),
-    )
-    .await;
-    let org = emu.client().unwrap().organization("org_1").invitations();
-    org.create("ada@acme.test", "org:member").await.unwrap();
+    let (emu, _) = one_invitation_to(&url, vec![Duration::from_millis(10)]).await;
     let deliveries = settled(&emu, |d| d.first().is_some_and(|d| d.failed)).await;
     let statuses: Vec<Option<u16>> = deliveries[0].attempts.iter().map(|a| a.status).collect();
     assert_eq!(statuses, [Some(307), Some(307)]);
@@ -421,16 +415,8 @@ async fn a_redirect_is_a_failed_attempt_not_followed() {
 async fn deliveries_stop_when_the_emulator_stops() {
     // An endpoint that always fails, and a schedule that would try again after 300 ms.
     let (app, url) = start_app(usize::MAX).await;
-    let emu = hooked(
-        Emulator::builder()
-            .webhook(&url, SECRET)
-            .webhook_retry_schedule(vec![Duration::from_millis(300); 5]),
-    )
-    .await;
-    let org = emu.client().unwrap().organization("org_1").invitations();
-    org.create("ada@acme.test", "org:member").await.unwrap();
+    let (emu, _) = one_invitation_to(&url, vec![Duration::from_millis(300); 5]).await;
     settled(&emu, |d| d.first().is_some_and(|d| !d.attempts.is_empty())).await;
-    drop(org);
     drop(emu);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(
