@@ -288,7 +288,7 @@ async fn hostile_bodies_are_typed_errors_in_time() {
     // Declared with Content-Length, then sent in chunks of unknown total size.
     for fault in [
         Fault::respond(200, "application/json", big.clone()),
-        Fault::respond(200, "application/json", big).chunked(),
+        Fault::respond(200, "application/json", big.clone()).chunked(),
     ] {
         emu.inject(fault);
         let started = Instant::now();
@@ -296,6 +296,27 @@ async fn hostile_bodies_are_typed_errors_in_time() {
         assert_eq!(err.kind(), ErrorKind::Decode);
         assert!(err.to_string().contains("larger than the limit"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    // The raw client reads through a path of its own (its request hook), with the same limit:
+    // a chunked body over it is refused, one under it is read whole.
+    emu.inject(Fault::respond(200, "application/json", big).chunked());
+    let started = Instant::now();
+    let refused = clerk.raw().list_invitations().send().await;
+    assert!(refused.is_err(), "a 10 MB body past the raw client's limit");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    emu.inject(
+        Fault::respond(200, "application/json", r#"{"data": [], "total_count": 0}"#).chunked(),
+    );
+    match clerk
+        .raw()
+        .list_invitations()
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+    {
+        clerk_invitations::raw::InvitationList::Page(p) => assert_eq!(p.total_count, 0),
+        other => panic!("{other:?}"),
     }
 
     emu.inject(Fault::stall_body().on("GET", "/invitations").times(5));

@@ -199,6 +199,9 @@ pub(super) async fn record(
     let Some(exchanges) = &shared.exchanges else {
         return r;
     };
+    // Recording reads the body; an answer of unknown length is sent on as one (chunked), so
+    // that recording does not change what the client sees.
+    let unknown_length = http_body::Body::size_hint(r.body()).exact().is_none();
     let (parts, bytes) = buffered(r).await;
     let mut exchanges = lock(exchanges);
     if exchanges.len() >= crate::emulator::MAX_RECORDED {
@@ -217,7 +220,15 @@ pub(super) async fn record(
         body: bytes.clone(),
         faulted,
     });
-    Response::from_parts(parts, Body::from(bytes))
+    let body = if unknown_length {
+        Body::from_stream(futures_util::stream::iter([Ok::<
+            _,
+            std::convert::Infallible,
+        >(bytes)]))
+    } else {
+        Body::from(bytes)
+    };
+    Response::from_parts(parts, body)
 }
 
 /// For matched routes, after authentication: organizations must be enabled, and the request
