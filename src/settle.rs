@@ -253,7 +253,8 @@ async fn existing(clerk: &Clerk, asked: &Asked) -> Result<HashSet<String>> {
     if !asked.ignore_existing {
         return Ok(HashSet::new());
     }
-    // Boxed: a list call's future is large, and every create's future would carry it.
+    // Boxed: a list call's state is large, and the retry loop of every create that looks
+    // before sending would carry it.
     let page = Box::pin(lookup(
         clerk,
         &asked.email,

@@ -129,14 +129,14 @@ async fn read_unknown_length(
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
-    let mut body = bytes::BytesMut::new();
+    let mut body = crate::attempt::Joined::default();
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > limit {
             return Ok(too_large(status, limit));
         }
-        body.extend_from_slice(&chunk);
+        body.push(chunk);
     }
-    let mut rebuilt = http::Response::new(body.freeze());
+    let mut rebuilt = http::Response::new(body.finish());
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;

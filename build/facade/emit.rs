@@ -390,7 +390,6 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
             None => "response".into(),
         },
     };
-    let uses_started = org_create;
     // Whether the first attempt can go at once: not when a create must first list what exists.
     let ignore_existing = body_fields.iter().any(|f| f.wire == "ignore_existing");
     let direct = match &op.body {
@@ -447,7 +446,8 @@ pub fn emit(op: &Op, out: &mut String) -> Result<(), String> {
         .ok();
     }
     out.push_str("}\n");
-    let started = if uses_started { "started" } else { "_started" };
+    // Only an organization create's answer depends on when the call began.
+    let started = if org_create { "started" } else { "_started" };
     write!(
         out,
         "impl crate::call::Sealed for {b} {{}}\n\
