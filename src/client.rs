@@ -18,6 +18,9 @@ pub const API_VERSION: &str = generated::SPEC_VERSION;
 pub const SECRET_KEY_ENV: &str = "CLERK_SECRET_KEY";
 /// Environment variable overriding the base URL (for an emulator or a proxy).
 pub const API_URL_ENV: &str = "CLERK_API_URL";
+/// The environment variable [`ClerkBuilder::from_env`] reads the settle window from, in
+/// milliseconds (see [`ClerkBuilder::settle_window`]).
+pub const SETTLE_WINDOW_ENV: &str = "CLERK_SETTLE_WINDOW_MS";
 /// Default time allowed for one request, from sending it to reading the whole response.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time allowed to establish a connection.
@@ -27,6 +30,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;
 /// Redirects followed when they stay on the base URL's scheme, host and port.
 const MAX_SAME_ORIGIN_REDIRECTS: usize = 5;
+/// How long settling look-ups keep looking by default: 0.5 + 1 + 2 + 4 + 8 s.
+const DEFAULT_SETTLE_WINDOW: Duration = Duration::from_millis(15_500);
 
 /// A client for Clerk's invitation endpoints.
 ///
@@ -54,12 +59,16 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     production: bool,
     base_url: String,
+    /// How long settling look-ups keep looking (see [`ClerkBuilder::settle_window`]).
+    pub(crate) settle_window: Duration,
+    /// What no error this client returns may contain: the key, a password in the base URL.
+    pub(crate) secrets: crate::redact::Secrets,
 }
 
 impl fmt::Debug for Clerk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Clerk")
-            .field("base_url", &self.inner.base_url)
+            .field("base_url", &crate::redact::url(&self.inner.base_url))
             .field("secret_key", &"<redacted>")
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
@@ -130,6 +139,11 @@ impl Clerk {
         self.inner.timeout
     }
 
+    /// How long settling look-ups keep looking for an earlier attempt's invitation.
+    pub(crate) fn settle_window(&self) -> Duration {
+        self.inner.settle_window
+    }
+
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
@@ -173,6 +187,9 @@ pub struct ClerkBuilder {
     retry: Option<RetryPolicy>,
     max_response_body: Option<usize>,
     allow_http: bool,
+    settle_window: Option<Duration>,
+    /// An environment variable other than the key that could not be read.
+    bad_env: Option<String>,
 }
 
 impl fmt::Debug for ClerkBuilder {
@@ -182,13 +199,14 @@ impl fmt::Debug for ClerkBuilder {
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "<redacted>"),
             )
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(crate::redact::url))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
             .field("max_response_body", &self.max_response_body)
             .field("allow_http", &self.allow_http)
+            .field("settle_window", &self.settle_window)
             .finish_non_exhaustive()
     }
 }
@@ -200,8 +218,10 @@ impl ClerkBuilder {
         self
     }
 
-    /// Reads `CLERK_SECRET_KEY` and, when set, `CLERK_API_URL`. Values set on the builder
-    /// before this call are replaced by those found in the environment.
+    /// Reads `CLERK_SECRET_KEY` and, when set, `CLERK_API_URL` and `CLERK_SETTLE_WINDOW_MS`
+    /// (see [`settle_window`](Self::settle_window); a value that is not a whole number of
+    /// milliseconds is an error at [`build`](Self::build)). Values set on the builder before
+    /// this call are replaced by those found in the environment.
     pub fn from_env(mut self) -> Self {
         match std::env::var(SECRET_KEY_ENV) {
             Ok(key) => self.secret_key = Some(SecretString::from(key)),
@@ -216,6 +236,18 @@ impl ClerkBuilder {
             && !url.trim().is_empty()
         {
             self.base_url = Some(url);
+        }
+        if let Ok(ms) = std::env::var(SETTLE_WINDOW_ENV)
+            && !ms.trim().is_empty()
+        {
+            match ms.trim().parse::<u64>() {
+                Ok(ms) => self = self.settle_window(Duration::from_millis(ms)),
+                Err(_) => {
+                    self.bad_env = Some(format!(
+                        "{SETTLE_WINDOW_ENV} is not a whole number of milliseconds"
+                    ));
+                }
+            }
         }
         self
     }
@@ -277,6 +309,23 @@ impl ClerkBuilder {
         self
     }
 
+    /// How long a create whose answer was lost keeps looking for the invitation it may have
+    /// made before it is sent again or reported (default 15.5 s: looks at 0, 0.5, 1, 2, 4 and
+    /// 8 s). It should cover how far the service's lists may lag behind its writes: a longer
+    /// lag than this is the residual risk the README names. Clamped to 1 ms ..= 10 min.
+    ///
+    /// ```
+    /// let clerk = clerk_invitations::Clerk::builder()
+    ///     .secret_key("sk_test_123")
+    ///     .settle_window(std::time::Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), clerk_invitations::Error>(())
+    /// ```
+    pub fn settle_window(mut self, window: Duration) -> Self {
+        self.settle_window = Some(window.clamp(Duration::from_millis(1), Duration::from_secs(600)));
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -284,6 +333,9 @@ impl ClerkBuilder {
     /// missing, empty or white space, or contains characters a header cannot carry; when the
     /// base URL is not an absolute `http` or `https` URL; or when the HTTP client cannot be built.
     pub fn build(self) -> Result<Clerk> {
+        if let Some(bad) = self.bad_env {
+            return Err(Error::configuration(bad));
+        }
         let key = match (self.secret_key, self.env_error) {
             (Some(key), _) => key,
             (None, Some(env)) => return Err(Error::configuration(env)),
@@ -313,17 +365,22 @@ impl ClerkBuilder {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let trimmed = base_url.trim().trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&trimmed).map_err(|e| {
-            Error::configuration(format!("base URL `{trimmed}` is not a valid URL: {e}"))
+            Error::configuration(format!(
+                "base URL `{}` is not a valid URL: {e}",
+                crate::redact::url(&trimmed)
+            ))
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(Error::configuration(format!(
-                "base URL `{trimmed}` must be an http or https URL with a host"
+                "base URL `{}` must be an http or https URL with a host",
+                crate::redact::url(&trimmed)
             )));
         }
         if parsed.scheme() == "http" && !self.allow_http && !is_loopback(&parsed) {
             return Err(Error::configuration(format!(
-                "base URL `{trimmed}` is plain http to a host that is not loopback: use https, \
-                 or allow_insecure_http(true) if the network is trusted"
+                "base URL `{}` is plain http to a host that is not loopback: use https, \
+                 or allow_insecure_http(true) if the network is trusted",
+                crate::redact::url(&trimmed)
             )));
         }
 
@@ -365,6 +422,8 @@ impl ClerkBuilder {
                 http_timeout,
                 retry: self.retry.unwrap_or_default(),
                 production,
+                settle_window: self.settle_window.unwrap_or(DEFAULT_SETTLE_WINDOW),
+                secrets: crate::redact::Secrets::new(exposed, &parsed),
                 base_url: trimmed,
             }),
         })

@@ -123,6 +123,8 @@ struct Inner {
     body_excerpt: Option<String>,
     attempts: u32,
     candidates: Vec<String>,
+    /// An earlier attempt of the call may have been executed.
+    after_ambiguous: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -139,6 +141,7 @@ impl Error {
                 body_excerpt: None,
                 attempts: 0,
                 candidates: Vec::new(),
+                after_ambiguous: false,
                 source: None,
             }),
         }
@@ -190,6 +193,78 @@ impl Error {
         let mut e = Self::new(ErrorKind::OutcomeUnknown, message);
         e.inner.candidates = candidates;
         e
+    }
+
+    /// Marks the error as the end of a call one of whose earlier attempts may have been
+    /// executed.
+    pub(crate) fn after_ambiguous(mut self) -> Self {
+        self.inner.after_ambiguous = true;
+        self
+    }
+
+    /// Whether the call may have taken effect although it failed: an
+    /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown), a timeout, a connection lost after
+    /// sending, a `5xx`, or any error that ends a call one of whose earlier attempts may have
+    /// been executed (a lost answer, then `429`s). `false` means the service did not execute
+    /// it: invalid input, a `4xx` answer to the only attempts made, a connection never made.
+    ///
+    /// ```
+    /// # fn demo(e: clerk_invitations::Error) {
+    /// if e.may_have_taken_effect() {
+    ///     eprintln!("look before trying again: {e}");
+    /// }
+    /// # }
+    /// ```
+    pub fn may_have_taken_effect(&self) -> bool {
+        let i = &self.inner;
+        i.after_ambiguous
+            || match i.kind {
+                ErrorKind::OutcomeUnknown | ErrorKind::Timeout => true,
+                ErrorKind::Transport => !self.is_connect_failure(),
+                ErrorKind::Decode => i.status.is_some_and(|s| (200..300).contains(&s)),
+                ErrorKind::Api => i.status.is_some_and(|s| s >= 500),
+                _ => false,
+            }
+    }
+
+    /// Whether this error, by itself, says the request was not executed: a `4xx` answer, a
+    /// connection never made, invalid input, configuration.
+    pub(crate) fn says_not_executed(&self) -> bool {
+        let i = &self.inner;
+        match i.kind {
+            ErrorKind::Api => i.status.is_some_and(|s| s < 500),
+            ErrorKind::Transport => self.is_connect_failure(),
+            ErrorKind::InvalidInput | ErrorKind::Configuration => true,
+            _ => false,
+        }
+    }
+
+    /// The error with every secret of `secrets` taken out of its text, its Clerk errors, its
+    /// body excerpt and its cause (a cause whose text holds one is replaced by its cleaned
+    /// text).
+    pub(crate) fn redact(mut self, secrets: &crate::redact::Secrets) -> Self {
+        let i = &mut *self.inner;
+        secrets.clean_in_place(&mut i.message);
+        for a in &mut i.api_errors {
+            secrets.clean_in_place(&mut a.code);
+            secrets.clean_in_place(&mut a.message);
+            secrets.clean_in_place(&mut a.long_message);
+            for v in a.meta.values_mut() {
+                secrets.clean_json(v);
+            }
+        }
+        for t in [&mut i.body_excerpt, &mut i.trace_id].into_iter().flatten() {
+            secrets.clean_in_place(t);
+        }
+        let dirty = i
+            .source
+            .as_ref()
+            .is_some_and(|s| secrets.found_in(&format!("{s} {s:?}")));
+        if dirty && let Some(source) = i.source.take() {
+            let text = secrets.clean(&source.to_string());
+            i.source = Some(text.into());
+        }
+        self
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::all)]
 
+pub mod address;
 mod attempt;
 pub mod bulk;
 pub mod call;
@@ -19,6 +20,7 @@ pub mod limits;
 pub mod models;
 mod operations;
 mod page;
+mod redact;
 mod request;
 mod retry;
 mod settle;

@@ -63,9 +63,16 @@ impl<T> IntoIterator for Page<T> {
 }
 
 /// A lazy stream of the items of every page, fetched one page at a time, from `offset` on.
+///
+/// It ends, whatever the service's counts say, at a page with no items or with no item it has
+/// not yielded already, and it never yields the same id (`key`) twice: a service whose
+/// `total_count` is too high, or that ignores `offset`, cannot make it run forever. Where the
+/// count promised more than such a page brought, the stream ends with an
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) error naming the inconsistency.
 pub(crate) fn paginate<T, F, Fut>(
     offset: u64,
     limit: u32,
+    key: fn(&T) -> &str,
     fetch: F,
 ) -> impl Stream<Item = Result<T>> + Send + 'static
 where
@@ -73,20 +80,70 @@ where
     F: Fn(u64, u32) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Page<T>>> + Send + 'static,
 {
-    stream::try_unfold(Some(offset), move |next| {
+    let walk = Walk::new(key);
+    stream::try_unfold((Some(offset), walk), move |(next, mut walk)| {
         let fut = next.map(|off| fetch(off, limit));
         async move {
             let Some(fut) = fut else { return Ok(None) };
             let page = fut.await?;
-            let next = page
-                .has_more(limit)
-                .then(|| page.offset + page.data.len() as u64);
-            Ok(Some((page.data, next)))
+            let (items, next) = walk.step(page, limit)?;
+            Ok(Some((items, (next, walk))))
         }
     })
     .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
     .try_flatten()
     .boxed()
+}
+
+/// What a walk over pages has yielded: the ids seen (as hashes: a stream of 100,000 items keeps
+/// 800 KB, not the ids themselves), so that it ends when the service repeats itself.
+pub(crate) struct Walk<T> {
+    key: fn(&T) -> &str,
+    seen: std::collections::HashSet<u64>,
+    hasher: std::hash::RandomState,
+}
+
+impl<T> Walk<T> {
+    pub(crate) fn new(key: fn(&T) -> &str) -> Self {
+        Walk {
+            key,
+            seen: std::collections::HashSet::new(),
+            hasher: std::hash::RandomState::new(),
+        }
+    }
+
+    /// A page's items not yielded before, and the offset of the next page if there is one to
+    /// read. An error when the page's own count promised items it did not bring.
+    pub(crate) fn step(&mut self, page: Page<T>, limit: u32) -> Result<(Vec<T>, Option<u64>)> {
+        use std::hash::BuildHasher;
+        let more = page.has_more(limit);
+        let brought = page.data.len() as u64;
+        let next_offset = page.offset.saturating_add(brought);
+        let (offset, total) = (page.offset, page.total_count);
+        let items: Vec<T> = page
+            .data
+            .into_iter()
+            .filter(|i| self.seen.insert(self.hasher.hash_one((self.key)(i))))
+            .collect();
+        let stalled = items.is_empty();
+        if stalled
+            && let Some(total) = total
+            && offset < total
+        {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Decode,
+                format!(
+                    "the service's list is inconsistent: its total_count says {total} items, and the page at offset {offset} brought {}",
+                    if brought == 0 {
+                        "none".to_string()
+                    } else {
+                        format!("only the {brought} already listed")
+                    }
+                ),
+            ));
+        }
+        Ok((items, (more && !stalled).then_some(next_offset)))
+    }
 }
 
 /// A stream's next offset as the 32-bit `offset` of a list whose spec bounds it so.
@@ -106,5 +163,36 @@ mod tests {
         assert!(!Page::<i32>::new(vec![], Some(9), 0).has_more(2));
         assert!(Page::new(vec![1, 2], None, 0).has_more(2));
         assert!(!Page::new(vec![1], None, 0).has_more(2));
+    }
+
+    fn id(s: &String) -> &str {
+        s
+    }
+
+    #[test]
+    fn a_walk_ends_where_the_service_repeats_itself_or_its_count_lies() {
+        let page = |ids: &[&str], total, offset| {
+            Page::new(ids.iter().map(|s| s.to_string()).collect(), total, offset)
+        };
+        // Offset ignored: the same page again ends the walk, with an error, yielding nothing twice.
+        let mut walk = Walk::new(id);
+        let (items, next) = walk.step(page(&["a", "b"], Some(10), 0), 2).unwrap();
+        assert_eq!((items.len(), next), (2, Some(2)));
+        let e = walk.step(page(&["a", "b"], Some(10), 2), 2).unwrap_err();
+        assert!(e.to_string().contains("inconsistent"), "{e}");
+        // A count too high: an empty page ends it, with an error naming the count.
+        let mut walk = Walk::new(id);
+        walk.step(page(&["a"], Some(5), 0), 1).unwrap();
+        let e = walk.step(page(&[], Some(5), 1), 1).unwrap_err();
+        assert!(e.to_string().contains("total_count says 5"), "{e}");
+        // A repeated item inside new ones is dropped, the walk goes on.
+        let mut walk = Walk::new(id);
+        walk.step(page(&["a", "b"], Some(4), 0), 2).unwrap();
+        let (items, next) = walk.step(page(&["b", "c"], Some(4), 2), 2).unwrap();
+        assert_eq!((items, next), (vec!["c".to_string()], None));
+        // No count: a short page is the last, a full page of repeats too (without an error).
+        let mut walk = Walk::new(id);
+        walk.step(page(&["a", "b"], None, 0), 2).unwrap();
+        assert_eq!(walk.step(page(&["a", "b"], None, 2), 2).unwrap().1, None);
     }
 }

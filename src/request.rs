@@ -51,9 +51,13 @@ where
         Some(r) => (Some(r.first), Some(r.begun)),
         None => (None, None),
     };
-    retry::run(opts.retry(clerk), op, begun, move || match first.take() {
+    let running = retry::run(opts.retry(clerk), op, begun, move || match first.take() {
         Some(failed) => call(timeout, Either::Left(std::future::ready(Err(failed)))),
         None => call(timeout, Either::Right(make(timeout))),
+    });
+    // Whatever the server sent back, no error carries the key or a URL password.
+    futures_util::FutureExt::map(running, move |result| {
+        result.map_err(|e| e.redact(&clerk.inner.secrets))
     })
 }
 

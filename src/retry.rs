@@ -171,6 +171,9 @@ pub(crate) enum Why {
     Executed,
     /// A retry met the effect of an earlier attempt (`duplicate_record`, ...).
     Met,
+    /// The call is about to end in an error after an attempt that may have been executed: its
+    /// effect is looked for, so that the error never says "not executed" of a call that was.
+    GivingUp,
 }
 
 /// Finds the result of an earlier attempt that may have taken effect: `Ok(None)` when the
@@ -295,6 +298,9 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Response<T>>>,
 {
+    // Whether an attempt may have been executed: from then on, the call ends in a success
+    // (found by a look-up), a "maybe executed" error, or `OutcomeUnknown`, never in an error
+    // that says nothing happened unless a look-up showed nothing did.
     let mut ambiguous = false;
     let mut n = 0;
     let mut rate_limited = 0;
@@ -313,13 +319,13 @@ where
             return match Box::pin(settle(op, Why::Met)).await {
                 Ok(Some(found)) => Ok(found),
                 Err(unknown) if unknown.is_outcome_unknown() => Err(unknown),
-                _ => Err(e),
+                _ => Err(e.after_ambiguous()),
             };
         }
         let outcome = classify(&e);
         tracing::debug!(attempt = n, outcome = ?outcome, status = e.status(), error = %e, "attempt failed");
         match outcome {
-            Outcome::Final => return Err(e),
+            Outcome::Final => return Box::pin(give_up(op, ambiguous, e)).await,
             Outcome::NotExecuted => {}
             // A create that took effect: its result is looked up, never sent again.
             Outcome::ExecutedUnreadable if !op.idempotent => {
@@ -339,7 +345,7 @@ where
                         None => true,
                     };
                     if !retryable {
-                        return Err(e);
+                        return Box::pin(give_up(op, ambiguous, e)).await;
                     }
                 } else if op.settle.is_some() {
                     match Box::pin(settle(op, Why::Ambiguous)).await {
@@ -348,24 +354,24 @@ where
                         Ok(None) => {}
                         Err(unknown) if unknown.is_outcome_unknown() => return Err(unknown),
                         // Unknown: sending again could make a second one.
-                        Err(_) => return Err(e),
+                        Err(_) => return Err(e.after_ambiguous()),
                     }
                 } else {
-                    return Err(e);
+                    return Err(e.after_ambiguous());
                 }
             }
         }
         if n >= policy.max_attempts {
-            return Err(e);
+            return Box::pin(give_up(op, ambiguous, e)).await;
         }
         let wait = if e.status() == Some(429) {
             rate_limited += 1;
             if rate_limited >= policy.max_rate_limited {
-                return Err(e);
+                return Box::pin(give_up(op, ambiguous, e)).await;
             }
             match policy.rate_limited_wait(e.retry_after(), n) {
                 Some(wait) => wait,
-                None => return Err(e),
+                None => return Box::pin(give_up(op, ambiguous, e)).await,
             }
         } else {
             rate_limited = 0;
@@ -374,7 +380,7 @@ where
         if let Some(deadline) = policy.deadline
             && started.elapsed() + wait > deadline
         {
-            return Err(e);
+            return Box::pin(give_up(op, ambiguous, e)).await;
         }
         tracing::debug!(
             attempt = n,
@@ -384,6 +390,34 @@ where
         // Rare paths (settling, waiting to retry) are boxed where they happen, so that the
         // loop's own future, boxed when a call enters it, stays small.
         Box::pin(tokio::time::sleep(wait)).await;
+    }
+}
+
+/// The end of a call that failed: after an attempt that may have been executed (`ambiguous`),
+/// the operation's effect is looked for first. Found, it is the call's answer; known not to be
+/// there, the last error stands; not knowable, a "not executed" error becomes
+/// [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown).
+async fn give_up<T>(op: &Operation<'_, T>, ambiguous: bool, e: Error) -> Result<Response<T>> {
+    if !ambiguous || e.is_outcome_unknown() {
+        return Err(e);
+    }
+    let e = e.after_ambiguous();
+    if op.settle.is_none() {
+        return Err(e);
+    }
+    match settle(op, Why::GivingUp).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(e),
+        Err(unknown) if unknown.is_outcome_unknown() => Err(unknown),
+        // The last answer already says "maybe executed".
+        Err(_) if classify(&e) == Outcome::Ambiguous => Err(e),
+        Err(lookup) => Err(Error::outcome_unknown(
+            format!(
+                "an earlier attempt may have been executed, and looking for its effect failed ({lookup}); the last answer was: {e}"
+            ),
+            Vec::new(),
+        )
+        .with_attempts(e.attempts())),
     }
 }
 

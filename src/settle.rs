@@ -23,6 +23,7 @@ use http::HeaderMap;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+
 /// The look-ups made while settling an ambiguous failure: a few quick attempts.
 pub(crate) fn lookup_policy() -> RetryPolicy {
     RetryPolicy::default()
@@ -30,27 +31,78 @@ pub(crate) fn lookup_policy() -> RetryPolicy {
         .deadline(Some(std::time::Duration::from_secs(30)))
 }
 
-/// One settling look-up: application invitations whose address or id matches `query`, in
-/// `statuses`, a full page, with a few quick retries of its own.
-async fn lookup<const N: usize>(
-    clerk: &Clerk,
-    query: &str,
-    statuses: [InvitationStatus; N],
-) -> Result<Response<crate::Page<Invitation>>> {
-    clerk
+/// Pages one settling look-up reads at the most (500 invitations each): an address or id with
+/// more is past what a look-up can settle.
+const MAX_LOOKUP_PAGES: u64 = 20;
+
+/// What one settling look-up found: every application invitation whose address or id matches
+/// `query`, in any status, with the first answer's status and headers (its `Date`).
+struct Found {
+    items: Vec<Invitation>,
+    status: u16,
+    headers: HeaderMap,
+}
+
+/// One settling look-up: application invitations whose address or id matches `query`, in any
+/// status, every page, with a few quick retries of their own. No status filter is sent: the
+/// published spec types `status` as one value, and a look-up must work under either reading
+/// (the statuses are told apart here).
+async fn lookup(clerk: &Clerk, query: &str) -> Result<Found> {
+    let limit = *crate::validate::LIMIT_RANGE.end();
+    let first = clerk
         .invitations()
         .list()
         .query(query)
-        .statuses(statuses)
-        .limit(*crate::validate::LIMIT_RANGE.end())
+        .limit(limit)
         .with_retry(lookup_policy())
         .send_with_http_info()
-        .await
+        .await?;
+    let (status, headers) = (first.status(), first.headers().clone());
+    let mut page = first.into_value();
+    let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    for n in 1.. {
+        let more = page.has_more(limit);
+        let offset = page.offset + page.data.len() as u64;
+        let before = items.len();
+        items.extend(page.data.into_iter().filter(|i| seen.insert(i.id.clone())));
+        // A page that brings nothing new ends the look-up, whatever its count says.
+        if !more || items.len() == before {
+            break;
+        }
+        if n >= MAX_LOOKUP_PAGES {
+            return Err(Error::outcome_unknown(
+                format!("more than {} invitations match {query}: too many to settle by looking", MAX_LOOKUP_PAGES * u64::from(limit)),
+                Vec::new(),
+            ));
+        }
+        page = clerk
+            .invitations()
+            .list()
+            .query(query)
+            .limit(limit)
+            .offset(offset)
+            .with_retry(lookup_policy())
+            .await?;
+    }
+    Ok(Found {
+        items,
+        status,
+        headers,
+    })
 }
 
-/// Waits before each look-up while an invitation an earlier attempt made may not be listed yet
-/// (the service's lists can lag behind its writes): about 15 s in all.
-const LOOKUP_WAITS_MS: [u64; 6] = [0, 500, 1_000, 2_000, 4_000, 8_000];
+/// Waits before each look-up while an invitation an earlier attempt made may not be listed
+/// yet (the service's lists can lag behind its writes), as parts of the client's settle window
+/// (`ClerkBuilder::settle_window`, 15.5 s by default: 0, 0.5, 1, 2, 4 and 8 s).
+const LOOKUP_WAIT_PARTS: [u32; 6] = [0, 1, 2, 4, 8, 16];
+
+fn lookup_waits(window: Duration) -> impl Iterator<Item = Duration> {
+    let whole: u32 = LOOKUP_WAIT_PARTS.iter().sum();
+    LOOKUP_WAIT_PARTS
+        .into_iter()
+        .map(move |part| window.mul_f64(f64::from(part) / f64::from(whole)))
+}
 
 /// A `Date` header has a resolution of a second; with transit, the service's time at the start
 /// of a call is known to within this.
@@ -72,16 +124,21 @@ impl Started {
 
     /// The earliest service time (Unix ms) an invitation made by this call can carry: the
     /// service's time at the start of the call, from the `Date` of a later answer, less the
-    /// `Date`'s resolution. Without a `Date`, this machine's clock less a minute for skew.
-    pub(crate) fn horizon(&self, headers: &HeaderMap) -> i64 {
+    /// `Date`'s resolution. `None` without a `Date`: this machine's clock cannot stand in for
+    /// the service's.
+    pub(crate) fn horizon(&self, headers: &HeaderMap) -> Option<i64> {
         self.service_start(headers)
             .map(|start| start.saturating_sub(DATE_SLACK_MS))
-            .unwrap_or_else(|| {
-                let elapsed = i64::try_from(self.0.elapsed().as_millis()).unwrap_or(i64::MAX);
-                crate::models::now_ms()
-                    .saturating_sub(elapsed)
-                    .saturating_sub(crate::models::CLOCK_SKEW_MS)
-            })
+    }
+
+    /// This machine's guess of [`horizon`](Started::horizon) without a `Date`: its own clock at
+    /// the start of the call, less a minute for skew. Never enough to tell an invitation
+    /// apart as someone else's, only as probably this call's.
+    pub(crate) fn local_horizon(&self) -> i64 {
+        let elapsed = i64::try_from(self.0.elapsed().as_millis()).unwrap_or(i64::MAX);
+        crate::models::now_ms()
+            .saturating_sub(elapsed)
+            .saturating_sub(crate::models::CLOCK_SKEW_MS)
     }
 
     /// A lower bound of the service's time at the start of the call: a later answer's `Date`
@@ -89,14 +146,18 @@ impl Started {
     /// elapsed since. Anything the service stamped before it was there before the call.
     pub(crate) fn service_start(&self, headers: &HeaderMap) -> Option<i64> {
         let elapsed = i64::try_from(self.0.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let service_now = headers
-            .get(http::header::DATE)
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .and_then(|d| i64::try_from(d.as_millis()).ok());
-        service_now.map(|now| now.saturating_sub(elapsed))
+        service_now(headers).map(|now| now.saturating_sub(elapsed))
     }
+}
+
+/// The service's time (Unix ms) by an answer's `Date` header, if it has a valid one.
+pub(crate) fn service_now(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get(http::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
 }
 
 /// What a create asked for: what a found invitation must match to count as this call's.
@@ -113,10 +174,7 @@ impl Asked {
             Some(serde_json::Value::Object(m)) => m.clone(),
             _ => serde_json::Map::new(),
         };
-        inv.email_address
-            .trim()
-            .eq_ignore_ascii_case(self.email.trim())
-            && inv.public_metadata == wanted
+        crate::address::same(&inv.email_address, &self.email) && inv.public_metadata == wanted
     }
 }
 
@@ -125,8 +183,8 @@ enum Looked {
     /// This call's invitation.
     Ours(Box<Response<Invitation>>),
     /// Invitations of the address, none of them this call's (they existed before it, or ask
-    /// for something else).
-    Others,
+    /// for something else); `pending` when one of them is pending.
+    Others { pending: bool },
     /// No invitation of the address at all.
     Nothing,
 }
@@ -138,52 +196,56 @@ async fn look(
     started: Started,
     before: &HashSet<String>,
 ) -> Result<Looked> {
-    let response = lookup(
-        clerk,
-        &asked.email,
-        [InvitationStatus::Pending, InvitationStatus::Accepted],
-    )
-    .await?;
-    let horizon = started.horizon(response.headers());
-    let (status, headers) = (response.status(), response.headers().clone());
-    let same: Vec<Invitation> = response
-        .into_value()
-        .data
+    let Found {
+        items,
+        status,
+        headers,
+    } = lookup(clerk, &asked.email).await?;
+    let horizon = started.horizon(&headers);
+    let same: Vec<Invitation> = items
         .into_iter()
         .filter(|i| {
-            i.email_address
-                .trim()
-                .eq_ignore_ascii_case(asked.email.trim())
+            matches!(
+                i.status,
+                InvitationStatus::Pending | InvitationStatus::Accepted
+            ) && crate::address::same(&i.email_address, &asked.email)
         })
         .collect();
     if same.is_empty() {
         return Ok(Looked::Nothing);
     }
-    let mut ours: Vec<Invitation> = same
-        .into_iter()
-        .filter(|i| {
-            i.status == InvitationStatus::Pending
-                && !before.contains(&i.id)
-                && i.created_at >= horizon
-                && asked.matches(i)
-        })
-        .collect();
-    match ours.len() {
-        0 => Ok(Looked::Others),
-        1 => Ok(Looked::Ours(Box::new(Response::new(
-            ours.remove(0),
-            status,
-            headers,
-        )))),
-        _ => Err(Error::outcome_unknown(
-            format!(
-                "{} invitations for {} could each be the one this call created",
-                ours.len(),
-                asked.email
-            ),
-            ours.into_iter().map(|i| i.id).collect(),
-        )),
+    let pending = same.iter().any(|i| i.status == InvitationStatus::Pending);
+    let candidates = same.into_iter().filter(|i| {
+        i.status == InvitationStatus::Pending && !before.contains(&i.id) && asked.matches(i)
+    });
+    // By the service's clock, made since the call began (`sure`); without a `Date`, made since
+    // this machine's clock less a minute (`sure`), or before that but possibly this call's on
+    // a service whose clock is behind (`unsure`).
+    let (sure, unsure): (Vec<Invitation>, Vec<Invitation>) = match horizon {
+        Some(h) => (candidates.filter(|i| i.created_at >= h).collect(), Vec::new()),
+        None => {
+            let local = started.local_horizon();
+            candidates.partition(|i| i.created_at >= local)
+        }
+    };
+    if !unsure.is_empty() || sure.len() > 1 {
+        let n = sure.len() + unsure.len();
+        return Err(Error::outcome_unknown(
+            if unsure.is_empty() {
+                format!("{n} invitations for {} could each be the one this call created", asked.email)
+            } else {
+                format!(
+                    "{n} invitation(s) for {} could be the one this call created: the service's answers carry no `Date`, so its clock cannot be told from this machine's",
+                    asked.email
+                )
+            },
+            sure.into_iter().chain(unsure).map(|i| i.id).collect(),
+        ));
     }
+    Ok(match sure.into_iter().next() {
+        Some(inv) => Looked::Ours(Box::new(Response::new(inv, status, headers))),
+        None => Looked::Others { pending },
+    })
 }
 
 /// Settles one address: `Ok(Some)` with this call's invitation, `Ok(None)` when it is known
@@ -201,13 +263,14 @@ async fn settle_one(
         // (`duplicate_record`), and that answer is settled below.
         return Ok(None);
     }
+    let window = clerk.settle_window();
     let mut seen_others = false;
-    for wait in LOOKUP_WAITS_MS {
-        tokio::time::sleep(Duration::from_millis(wait)).await;
+    for wait in lookup_waits(window) {
+        tokio::time::sleep(wait).await;
         let looked = match look(clerk, asked, started, before).await {
             Ok(looked) => looked,
-            Err(e) if e.is_outcome_unknown() || why != Why::Met => return Err(e),
-            // The invitation exists (or an answer arrived for it), and it cannot be looked up.
+            Err(e) if e.is_outcome_unknown() || why == Why::Ambiguous => return Err(e),
+            // The invitation may exist, and it cannot be looked up.
             Err(e) => {
                 return Err(Error::outcome_unknown(
                     format!(
@@ -220,27 +283,32 @@ async fn settle_one(
         };
         match looked {
             Looked::Ours(found) => return Ok(Some(*found)),
-            // A retry refused as a duplicate because of another invitation of the address:
-            // that one stopped this call's first attempt too, which therefore made nothing.
-            Looked::Others if why == Why::Met && !asked.ignore_existing => return Ok(None),
-            Looked::Others => seen_others = true,
+            // Another pending invitation of the address stops a create without
+            // `ignore_existing`: it stopped this call's earlier attempts too, which therefore
+            // made nothing (unless an attempt is known to have succeeded).
+            Looked::Others { pending: true }
+                if !asked.ignore_existing && why != Why::Executed =>
+            {
+                return Ok(None);
+            }
+            Looked::Others { .. } => seen_others = true,
             Looked::Nothing => {}
         }
     }
     match why {
-        // Not listed after every wait: taken as not made, and sent again.
-        Why::Ambiguous => Ok(None),
+        // Not listed after every wait: taken as not made (and, ambiguous, sent again).
+        Why::Ambiguous | Why::GivingUp => Ok(None),
         _ => Err(Error::outcome_unknown(
             format!(
                 "the service says an invitation for {} exists{}, but its lists do not show one \
-                 this call made, after waiting {} s: look again later rather than create again",
+                 this call made, after waiting {:.1} s: look again later rather than create again",
                 asked.email,
                 if seen_others {
                     " (others of the address are listed)"
                 } else {
                     ""
                 },
-                LOOKUP_WAITS_MS.iter().sum::<u64>() / 1000
+                window.as_secs_f64()
             ),
             Vec::new(),
         )),
@@ -255,33 +323,52 @@ async fn existing(clerk: &Clerk, asked: &Asked) -> Result<HashSet<String>> {
     }
     // Boxed: a list call's state is large, and the retry loop of every create that looks
     // before sending would carry it.
-    let page = Box::pin(lookup(
-        clerk,
-        &asked.email,
-        [InvitationStatus::Pending, InvitationStatus::Accepted],
-    ))
-    .await?;
-    Ok(page.into_value().data.into_iter().map(|i| i.id).collect())
+    let found = Box::pin(lookup(clerk, &asked.email)).await?;
+    Ok(found
+        .items
+        .into_iter()
+        .filter(|i| matches!(i.status, InvitationStatus::Pending | InvitationStatus::Accepted))
+        .map(|i| i.id)
+        .collect())
 }
 
-/// The pending invitation for `email` created since `since` (service time, Unix ms), if there
-/// is one: for the bulk engine's journal of addresses in doubt.
+/// The pending invitation for `email` created since `sent_at` by this machine's clock (Unix
+/// ms), if there is one: for the bulk engine's journal of addresses in doubt. `sent_at` is
+/// carried onto the service's clock by the look-up's own `Date` (the offset between the two
+/// clocks now), so a service whose clock is behind this machine's does not hide the invitation.
 pub(crate) async fn find_created(
     clerk: &Clerk,
     email: &str,
-    since: i64,
+    sent_at: i64,
 ) -> Result<Option<Response<Invitation>>> {
-    let response = lookup(clerk, email, [InvitationStatus::Pending]).await?;
-    let (status, headers) = (response.status(), response.headers().clone());
-    Ok(response
-        .into_value()
-        .data
+    let asked_at = crate::models::now_ms();
+    let Found {
+        items,
+        status,
+        headers,
+    } = lookup(clerk, email).await?;
+    let since = since_on_service_clock(sent_at, asked_at, &headers);
+    Ok(items
         .into_iter()
         .filter(|i| {
-            i.email_address.trim().eq_ignore_ascii_case(email.trim()) && i.created_at >= since
+            i.status == InvitationStatus::Pending
+                && crate::address::same(&i.email_address, email)
+                && i.created_at >= since
         })
         .max_by_key(|i| i.created_at)
         .map(|inv| Response::new(inv, status, headers)))
+}
+
+/// `sent_at` (this machine's clock, Unix ms) on the service's clock, by the offset an answer's
+/// `Date` shows between the two at `asked_at`, less the `Date`'s resolution; without a `Date`,
+/// `sent_at` less the skew allowance.
+pub(crate) fn since_on_service_clock(sent_at: i64, asked_at: i64, headers: &HeaderMap) -> i64 {
+    match service_now(headers) {
+        Some(service) => sent_at
+            .saturating_add(service.saturating_sub(asked_at))
+            .saturating_sub(DATE_SLACK_MS),
+        None => sent_at.saturating_sub(crate::models::CLOCK_SKEW_MS),
+    }
 }
 
 /// `create-settled-by-lookup`, one invitation. With `ignore_existing`, the address's
@@ -384,22 +471,28 @@ pub(crate) async fn organization_created(
         Ok(r) => r,
         Err(e) if e.has_code(crate::ErrorCode::OrganizationInvitationNotUnique) => {
             known_existing = true;
-            let Ok(page) = clerk
-                .organization(asked.organization_id.clone())
-                .invitations()
-                .list()
-                .email_address(asked.email.clone())
-                .status(InvitationStatus::Pending)
-                .with_retry(lookup_policy())
-                .send_with_http_info()
-                .await
-            else {
-                return Err(e);
-            };
-            let (status, headers) = (page.status(), page.headers().clone());
-            match page.into_value().data.into_iter().next() {
-                Some(inv) => Response::new(inv, status, headers),
-                None => return Err(e),
+            match pending_organization_invitation(clerk, asked).await {
+                Ok(Some(found)) => found,
+                _ => return Err(e),
+            }
+        }
+        // A lost answer, then an error that says "not executed": the invitation is looked for,
+        // as a repeated create would have answered it.
+        Err(e) if e.may_have_taken_effect() && !e.is_outcome_unknown() => {
+            match pending_organization_invitation(clerk, asked).await {
+                Ok(Some(found)) => found,
+                Ok(None) => return Err(e),
+                // The last answer already says "maybe executed".
+                Err(_) if !e.says_not_executed() => return Err(e),
+                Err(lookup) => {
+                    return Err(Error::outcome_unknown(
+                        format!(
+                            "an earlier attempt may have created the invitation of {}, and looking for it failed ({lookup}); the last answer was: {e}",
+                            asked.email
+                        ),
+                        Vec::new(),
+                    ));
+                }
             }
         }
         Err(e) => return Err(e),
@@ -410,6 +503,33 @@ pub(crate) async fn organization_created(
         known_existing,
         asked,
     ))
+}
+
+/// The pending invitation of `asked.email` in the organization, if there is one. No status
+/// filter is sent (see [`lookup`]); the statuses are told apart here.
+async fn pending_organization_invitation(
+    clerk: &Clerk,
+    asked: &OrgAsked,
+) -> Result<Option<Response<OrganizationInvitation>>> {
+    let page = clerk
+        .organization(asked.organization_id.clone())
+        .invitations()
+        .list()
+        .email_address(asked.email.clone())
+        .limit(*crate::validate::LIMIT_RANGE.end())
+        .with_retry(lookup_policy())
+        .send_with_http_info()
+        .await?;
+    let (status, headers) = (page.status(), page.headers().clone());
+    Ok(page
+        .into_value()
+        .data
+        .into_iter()
+        .find(|i| {
+            i.status == InvitationStatus::Pending
+                && crate::address::same(&i.email_address, &asked.email)
+        })
+        .map(|inv| Response::new(inv, status, headers)))
 }
 
 /// An organization create's answer, told apart as new or already there (`known_existing`: the
@@ -424,7 +544,7 @@ pub(crate) fn organization_answered(
     // `Date`, this machine's clock less the skew allowance.
     let before = started
         .service_start(response.headers())
-        .unwrap_or_else(|| started.horizon(response.headers()));
+        .unwrap_or_else(|| started.local_horizon());
     response.map(|inv| {
         let existed = known_existing || inv.created_at < before;
         let role_applied = inv.role == asked.role;
@@ -454,13 +574,14 @@ pub(crate) fn revoke_invitation(
 
 /// The revoked invitation with this id, if it is revoked.
 async fn find_revoked(clerk: &Clerk, id: &str) -> Result<Option<Response<Invitation>>> {
-    let response = lookup(clerk, id, [InvitationStatus::Revoked]).await?;
-    let (status, headers) = (response.status(), response.headers().clone());
-    Ok(response
-        .into_value()
-        .data
+    let Found {
+        items,
+        status,
+        headers,
+    } = lookup(clerk, id).await?;
+    Ok(items
         .into_iter()
-        .find(|i| i.id == id)
+        .find(|i| i.id == id && i.status == InvitationStatus::Revoked)
         .map(|inv| Response::new(inv, status, headers)))
 }
 
@@ -508,14 +629,18 @@ pub(crate) fn delete<T: Send + 'static>(
         id,
         idempotent: true,
         settled_by: |e| e.status() == Some(404) && e.has_code("resource_not_found"),
-        settle: Some(Box::new(move |_| {
+        settle: Some(Box::new(move |why| {
             let deleted_id = deleted_id.clone();
             Box::pin(async move {
-                Ok(Some(Response::new(
-                    crate::Deleted::gone(&deleted_id),
-                    404,
-                    http::HeaderMap::new(),
-                )))
+                // Only a 404 met by a retry says an earlier attempt deleted it; a call giving
+                // up has nothing it can read back, and its error says "maybe executed".
+                Ok((why == Why::Met).then(|| {
+                    Response::new(
+                        crate::Deleted::gone(&deleted_id),
+                        404,
+                        http::HeaderMap::new(),
+                    )
+                }))
             })
         })),
     }

@@ -252,6 +252,14 @@ pub fn parse_op(
                     "{ctx}: `page: envelope` needs a response with `total_count`"
                 ));
             }
+            // A stream yields each item once, told apart by its `id`.
+            let item_schema = deref(doc, items).map_err(|e| format!("{ctx}: {e}"))?;
+            if !requires_id(doc, item_schema) {
+                return Err(format!(
+                    "{ctx}: `page: envelope` needs `data` items with a required string `id` \
+                     (a stream yields each id once): add it to the item schema in the YAML"
+                ));
+            }
             Some(PageShape::Envelope {
                 item: rust_type_of_schema(items, replaced, &ctx)?,
             })
@@ -359,4 +367,22 @@ pub fn object_fields(
             .unwrap_or(usize::MAX)
     });
     Ok(fields)
+}
+
+/// Whether a schema, or one of its `allOf` parts, requires an `id` property.
+fn requires_id(doc: &Value, schema: &Value) -> bool {
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|r| r.iter().any(|v| v.as_str() == Some("id")));
+    required
+        || schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|parts| {
+                parts
+                    .iter()
+                    .filter_map(|p| deref(doc, p).ok())
+                    .any(|p| requires_id(doc, p))
+            })
 }

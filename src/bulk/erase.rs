@@ -339,7 +339,7 @@ impl Erase {
             ids.extend(
                 page.data
                     .into_iter()
-                    .filter(|i| i.email_address.trim().to_lowercase() == email)
+                    .filter(|i| crate::address::same(&i.email_address, email))
                     .map(|i| i.id),
             );
             if !more {

@@ -490,7 +490,7 @@ pub(crate) fn stops_everything(e: &Error) -> bool {
     e.is_unauthorized() || e.status() == Some(403)
 }
 
-/// Trimmed and lower-cased.
+/// Trimmed and lower-cased: the crate's one address rule.
 fn normalize(email: &str) -> String {
-    email.trim().to_lowercase()
+    crate::address::normalize(email)
 }

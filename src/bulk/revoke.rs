@@ -210,7 +210,7 @@ impl RevokeStale {
         self.emails = Some(
             emails
                 .into_iter()
-                .map(|e| e.as_ref().trim().to_lowercase())
+                .map(|e| crate::address::normalize(e.as_ref()))
                 .collect(),
         );
         self
@@ -328,6 +328,8 @@ impl RevokeStale {
         let mut offset = 0u64;
         let started = crate::settle::Started::now();
         let mut cutoff: Option<i64> = None;
+        // Ends where the service repeats itself, whatever its counts say.
+        let mut walk = crate::page::Walk::new(|i: &(String, String, i64)| i.0.as_str());
         loop {
             budget.take().await;
             summary.requests += 1;
@@ -343,16 +345,18 @@ impl RevokeStale {
                         .await?;
                     let headers = r.headers().clone();
                     let page = r.into_value();
-                    let n = page.data.len();
                     let items: Vec<(String, String, i64)> = page
                         .data
                         .into_iter()
                         .map(|i| (i.id, i.email_address, i.created_at))
                         .collect();
-                    ((items, n), page.total_count, headers)
+                    (
+                        crate::Page::new(items, page.total_count, page.offset),
+                        headers,
+                    )
                 }};
             }
-            let (items, total, headers) = match &self.scope {
+            let (page, headers) = match &self.scope {
                 Scope::Application => page!(self.clerk.invitations().list()),
                 Scope::Organization(org) => {
                     page!(self.clerk.organization(org.clone()).invitations().list())
@@ -365,24 +369,20 @@ impl RevokeStale {
                     now.saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
                 })
             });
-            let (items, n) = items;
+            let (items, next) = walk.step(page, limit)?;
             for (id, email, created_at) in items {
                 let wanted = created_at < cut
                     && self
                         .emails
                         .as_ref()
-                        .is_none_or(|set| set.contains(&email.trim().to_lowercase()));
+                        .is_none_or(|set| set.contains(&crate::address::normalize(&email)));
                 if wanted {
                     found.push((id, email));
                 }
             }
-            offset += n as u64;
-            let more = match total {
-                Some(t) => offset < t && n > 0,
-                None => n as u32 >= limit,
-            };
-            if !more {
-                return Ok(found);
+            match next {
+                Some(next) => offset = next,
+                None => return Ok(found),
             }
         }
     }

@@ -243,7 +243,7 @@ impl Run {
                 let mut outcomes = Vec::with_capacity(group.len());
                 for i in created {
                     outcomes.push(Outcome {
-                        email: i.email_address.to_lowercase(),
+                        email: crate::address::normalize(&i.email_address),
                         kind: OutcomeKind::Invited { id: i.id },
                     });
                 }
@@ -307,7 +307,7 @@ impl Run {
                 let outcomes = items
                     .into_iter()
                     .map(|(i, existed)| Outcome {
-                        email: i.email_address.to_lowercase(),
+                        email: crate::address::normalize(&i.email_address),
                         kind: if existed.unwrap_or(i.created_at < horizon) {
                             OutcomeKind::AlreadyInvited { id: Some(i.id) }
                         } else {

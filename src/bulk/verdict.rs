@@ -27,7 +27,7 @@ pub(super) fn application_verdict(group: &[String], e: Error) -> Verdict {
             .filter_map(|v| v.as_array())
             .flatten()
             .filter_map(|v| v.as_str())
-            .map(str::to_lowercase)
+            .map(crate::address::normalize)
             .collect();
         let (dup, rest): (Vec<String>, Vec<String>) =
             group.iter().cloned().partition(|g| named.contains(g));

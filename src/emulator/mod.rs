@@ -131,7 +131,9 @@ impl Emulator {
         self.addr
     }
 
-    /// A client for this emulator, using its first accepted key.
+    /// A client for this emulator, using its first accepted key, and a settle window of the
+    /// emulator's list lag at this moment plus half a second (a client of the live service
+    /// waits 15.5 s, for the live service's lag).
     ///
     /// # Errors
     /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the emulator accepts
@@ -142,9 +144,11 @@ impl Emulator {
             .keys
             .first()
             .ok_or_else(|| Error::configuration("the emulator accepts no key"))?;
+        let lag = Duration::from_millis(self.with_state(|s| u64::try_from(s.list_lag_ms).unwrap_or(0)));
         Clerk::builder()
             .secret_key(key.clone())
             .base_url(self.base_url())
+            .settle_window(lag + Duration::from_millis(500))
             .build()
     }
 

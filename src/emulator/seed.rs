@@ -392,7 +392,7 @@ impl State {
             let id = i.id.clone().unwrap_or_else(|| self.new_id("inv_"));
             self.push_invitation(StoredInvitation {
                 id,
-                email_address: i.email_address.trim().to_lowercase(),
+                email_address: crate::address::normalize(&i.email_address),
                 public_metadata: i.public_metadata.clone(),
                 status,
                 expires_at: expires_at.unwrap_or(created_at + 30 * 86_400_000),
@@ -408,7 +408,7 @@ impl State {
             self.push_org_invitation(StoredOrganizationInvitation {
                 id,
                 organization_id: i.organization_id.clone(),
-                email_address: i.email_address.trim().to_lowercase(),
+                email_address: crate::address::normalize(&i.email_address),
                 role: i.role.clone(),
                 inviter_id: i.inviter_id.clone(),
                 status,

@@ -186,13 +186,13 @@ impl State {
     pub(crate) fn add_user(&mut self, id: &str, email: &str) {
         self.users.push(User {
             id: id.to_string(),
-            email: email.to_lowercase(),
+            email: crate::address::normalize(email),
             first_name: None,
         });
     }
 
     pub(crate) fn user_by_email(&self, email: &str) -> Option<&User> {
-        let email = email.to_lowercase();
+        let email = crate::address::normalize(email);
         self.users.iter().find(|u| u.email == email)
     }
 
@@ -355,7 +355,7 @@ impl State {
     }
 
     pub(crate) fn seed_invitation(&mut self, email: &str) -> String {
-        self.create_invitation(email.to_lowercase(), Map::new(), None, false)
+        self.create_invitation(crate::address::normalize(email), Map::new(), None, false)
             .id
     }
 

@@ -102,7 +102,7 @@ impl<'a> Fields<'a> {
                 format!("{name} must be included."),
             )),
             Some(Value::String(s)) if crate::validate::email(&name, s).is_ok() => {
-                Ok(s.trim().to_lowercase())
+                Ok(crate::address::normalize(s))
             }
             Some(_) => Err(param_error(
                 "form_param_format_invalid",
@@ -198,7 +198,7 @@ pub(super) fn parse_query(
                 q.statuses.push(v.into_owned());
             }
             "query" => q.query = Some(v.to_lowercase()),
-            "email_address" => q.email_address = Some(v.to_lowercase()),
+            "email_address" => q.email_address = Some(crate::address::normalize(&v)),
             "order_by" => {
                 let (desc, field) = match v.strip_prefix('-') {
                     Some(f) => (true, f),
