@@ -5,10 +5,21 @@
 //! found (the list's `query` matches substrings, so each found invitation's address is compared
 //! with the requested one, ignoring case: `a+b@x.com` and `ba@x.com` are not `a@x.com`), then
 //! deleted. Invitations are collected before any is deleted, so deleting never shifts the pages
-//! being read. Requests are paced within the key's global rate limit. With a journal, each
-//! finished address is recorded (and flushed to disk) as it finishes: a run started again with
-//! the same journal skips those, and an address cut off mid-way is simply done again (finding
-//! and deleting are safe to repeat). Running twice deletes nothing the second time.
+//! being read. Requests are paced within the key's global rate limit.
+//!
+//! An address is reported erased only once a look-up made a settle window
+//! ([`ClerkBuilder::settle_window`](crate::ClerkBuilder::settle_window)) after its first one
+//! shows nothing left: a list that lags behind writes cannot hide an invitation made just
+//! before the run. The confirmations of a long run happen while it goes on; a short run waits
+//! for the window at its end. A delete answered `404` on its first attempt counts only if the
+//! confirming look-up no longer lists the invitation (a proxy that drops the route fails the
+//! address instead of reporting it erased).
+//!
+//! With a journal, each confirmed address is recorded (and flushed to disk): a run started
+//! again with the same journal skips those, and an address cut off mid-way is simply done
+//! again (finding and deleting are safe to repeat). The journal belongs to one service and key
+//! (another is refused) and to one run at a time (it is locked). Running twice deletes nothing
+//! the second time.
 //!
 //! ```no_run
 //! # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
@@ -28,12 +39,30 @@
 use super::schedule::Budget;
 use super::{BulkLimits, normalize, stops_everything};
 use crate::error::{Error, Result};
-use crate::models::{InvitationStatus, now_ms};
+use crate::models::now_ms;
 use crate::{Clerk, RetryPolicy};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Rounds of confirming look-ups an address gets; invitations still appearing after them fail
+/// the address.
+const CONFIRM_ROUNDS: u32 = 3;
+
+/// An address whose invitations were deleted, waiting for the look-up that confirms it.
+struct Unconfirmed {
+    email: String,
+    /// Deleted by this run.
+    ids: Vec<String>,
+    /// Answered `404` to their first delete: erased only if the confirming look-up no longer
+    /// lists them.
+    answered_404: Vec<String>,
+    /// When the look-up may be made: a settle window after the address's first look-up.
+    due: Instant,
+    round: u32,
+}
 
 /// What became of one address.
 ///
@@ -220,14 +249,39 @@ impl Erase {
         let mut budget = Budget::new(limits.global, limits.time_scale, limits.margin);
         let (mut journal, mut done) = match self.journal.as_deref().filter(|_| !self.dry_run) {
             Some(path) => {
-                let (j, done) = ErasureJournal::open(path)?;
+                let (j, done) = ErasureJournal::open(path, &self.identity())?;
                 (Some(j), done)
             }
             None => (None, HashSet::new()),
         };
         let mut summary = ErasureSummary::default();
         let mut seen = HashSet::new();
+        let mut waiting: VecDeque<Unconfirmed> = VecDeque::new();
+        let mut report = |kind: ErasureKind,
+                          email: String,
+                          summary: &mut ErasureSummary,
+                          journal: &mut Option<ErasureJournal>|
+         -> Result<()> {
+            count(&kind, summary);
+            let outcome = Erasure { email, kind };
+            if let Some(j) = journal.as_mut()
+                && matches!(outcome.kind, ErasureKind::Erased { .. })
+            {
+                j.record(&outcome)?;
+            }
+            on_outcome(&outcome);
+            Ok(())
+        };
         for raw in emails {
+            // Confirm the addresses whose window has passed, as the run goes on.
+            while waiting.front().is_some_and(|u| u.due <= Instant::now()) {
+                if let Some(u) = waiting.pop_front() {
+                    match self.confirm(u, &mut budget, &mut summary).await? {
+                        Confirmed::Done(email, kind) => report(kind, email, &mut summary, &mut journal)?,
+                        Confirmed::Again(u) => waiting.push_back(u),
+                    }
+                }
+            }
             let email = normalize(raw.as_ref());
             if !seen.insert(email.clone()) {
                 summary.duplicates_in_input += 1;
@@ -237,36 +291,127 @@ impl Erase {
                 summary.done_earlier += 1;
                 continue;
             }
+            let first_look = Instant::now();
             let kind = match crate::validate::email("email_address", &email) {
                 Err(e) => ErasureKind::Invalid {
                     reason: e.to_string(),
                 },
-                Ok(()) => self.erase_one(&email, &mut budget, &mut summary).await?,
-            };
-            match &kind {
-                ErasureKind::Erased { ids } => {
-                    summary.erased += 1;
-                    summary.invitations_deleted += ids.len() as u64;
-                    if ids.is_empty() {
-                        summary.none_found += 1;
+                Ok(()) => match self.erase_one(&email, &mut budget, &mut summary).await? {
+                    Erased::Deleted { ids, answered_404 } => {
+                        waiting.push_back(Unconfirmed {
+                            email,
+                            ids,
+                            answered_404,
+                            due: first_look + self.clerk.settle_window(),
+                            round: 1,
+                        });
+                        continue;
                     }
-                }
-                ErasureKind::WouldErase { ids } => summary.would_delete += ids.len() as u64,
-                ErasureKind::Invalid { .. } => summary.invalid += 1,
-                ErasureKind::Failed { ids, .. } => {
-                    summary.failed += 1;
-                    summary.invitations_deleted += ids.len() as u64;
-                }
+                    Erased::Other(kind) => kind,
+                },
+            };
+            report(kind, email, &mut summary, &mut journal)?;
+        }
+        // The rest, each when its window has passed.
+        while let Some(u) = waiting.pop_front() {
+            tokio::time::sleep_until(u.due.into()).await;
+            match self.confirm(u, &mut budget, &mut summary).await? {
+                Confirmed::Done(email, kind) => report(kind, email, &mut summary, &mut journal)?,
+                Confirmed::Again(u) => waiting.push_back(u),
             }
-            let outcome = Erasure { email, kind };
-            if let Some(j) = journal.as_mut()
-                && matches!(outcome.kind, ErasureKind::Erased { .. })
-            {
-                j.record(&outcome)?;
-            }
-            on_outcome(&outcome);
         }
         Ok(summary)
+    }
+
+    /// What the journal belongs to: this service and key.
+    fn identity(&self) -> super::journal::RunIdentity {
+        super::journal::RunIdentity {
+            target: "erasure".into(),
+            organization_id: None,
+            role: None,
+            service: crate::redact::url(self.clerk.base_url()),
+            key: self.clerk.key_fingerprint(),
+            input: None,
+        }
+    }
+
+    /// The look-up that confirms an address erased: nothing of it listed a settle window after
+    /// its first look-up. What it still finds is deleted and confirmed again, a few rounds at
+    /// the most.
+    async fn confirm(
+        &self,
+        mut u: Unconfirmed,
+        budget: &mut Budget,
+        summary: &mut ErasureSummary,
+    ) -> Result<Confirmed> {
+        let failed = |error: String, u: Unconfirmed| {
+            Ok(Confirmed::Done(
+                u.email,
+                ErasureKind::Failed { error, ids: u.ids },
+            ))
+        };
+        let listed = match self.find(&u.email, budget, summary).await {
+            Ok(listed) => listed,
+            Err(e) if stops_everything(&e) => return Err(e),
+            Err(e) => return failed(format!("the confirming look-up failed: {e}"), u),
+        };
+        if let Some(id) = u.answered_404.iter().find(|id| listed.contains(id)) {
+            return failed(
+                format!(
+                    "the service answered 404 (resource_not_found) to deleting {id}, and still lists it"
+                ),
+                u,
+            );
+        }
+        if listed.is_empty() {
+            return Ok(Confirmed::Done(u.email, ErasureKind::Erased { ids: u.ids }));
+        }
+        if u.round >= CONFIRM_ROUNDS {
+            return failed(
+                format!(
+                    "invitations of the address keep appearing ({} after {CONFIRM_ROUNDS} rounds)",
+                    listed.len()
+                ),
+                u,
+            );
+        }
+        let started = Instant::now();
+        match self.delete_all(listed, &mut u.ids, budget, summary).await? {
+            Ok(answered_404) => {
+                u.answered_404 = answered_404;
+                u.round += 1;
+                u.due = started + self.clerk.settle_window().min(Duration::from_secs(1));
+                Ok(Confirmed::Again(u))
+            }
+            Err(error) => failed(error, u),
+        }
+    }
+
+    /// Deletes `found`, adding each deleted id to `ids`: the ids answered `404` on their first
+    /// attempt, or the failure as text (an error that stops everything is returned).
+    async fn delete_all(
+        &self,
+        found: Vec<String>,
+        ids: &mut Vec<String>,
+        budget: &mut Budget,
+        summary: &mut ErasureSummary,
+    ) -> Result<std::result::Result<Vec<String>, String>> {
+        let mut answered_404 = Vec::new();
+        for id in found {
+            budget.take().await;
+            summary.requests += 1;
+            match self.clerk.invitations().delete(&id).await {
+                Ok(_) => ids.push(id),
+                // Gone between the look-up and the delete, or a route the service (or a proxy)
+                // does not have: the confirming look-up tells which.
+                Err(e) if e.has_code("resource_not_found") && !e.may_have_taken_effect() => {
+                    answered_404.push(id);
+                }
+                Err(e) if stops_everything(&e) => return Err(e),
+                Err(e) => return Ok(Err(e.to_string())),
+            }
+        }
+        Ok(Ok(answered_404))
     }
 
     /// Finds and deletes (or, dry, finds) every invitation of one address. An error that stops
@@ -276,38 +421,25 @@ impl Erase {
         email: &str,
         budget: &mut Budget,
         summary: &mut ErasureSummary,
-    ) -> Result<ErasureKind> {
+    ) -> Result<Erased> {
         let found = match self.find(email, budget, summary).await {
             Ok(found) => found,
             Err(e) if stops_everything(&e) => return Err(e),
             Err(e) => {
-                return Ok(ErasureKind::Failed {
+                return Ok(Erased::Other(ErasureKind::Failed {
                     error: e.to_string(),
                     ids: Vec::new(),
-                });
+                }));
             }
         };
         if self.dry_run {
-            return Ok(ErasureKind::WouldErase { ids: found });
+            return Ok(Erased::Other(ErasureKind::WouldErase { ids: found }));
         }
         let mut ids = Vec::with_capacity(found.len());
-        for id in found {
-            budget.take().await;
-            summary.requests += 1;
-            match self.clerk.invitations().delete(&id).await {
-                Ok(_) => ids.push(id),
-                // Gone between the look-up and the delete: erased all the same.
-                Err(e) if e.has_code("resource_not_found") => ids.push(id),
-                Err(e) if stops_everything(&e) => return Err(e),
-                Err(e) => {
-                    return Ok(ErasureKind::Failed {
-                        error: e.to_string(),
-                        ids,
-                    });
-                }
-            }
-        }
-        Ok(ErasureKind::Erased { ids })
+        Ok(match self.delete_all(found, &mut ids, budget, summary).await? {
+            Ok(answered_404) => Erased::Deleted { ids, answered_404 },
+            Err(error) => Erased::Other(ErasureKind::Failed { error, ids }),
+        })
     }
 
     /// The ids of every application invitation for exactly `email`, in any status, read in
@@ -321,32 +453,79 @@ impl Erase {
         let limit = *crate::validate::LIMIT_RANGE.end();
         let mut ids = Vec::new();
         let mut offset = 0u64;
+        // Ends where the service repeats itself, whatever its counts say.
+        let mut walk = crate::page::Walk::new(|i: &crate::models::Invitation| i.id.as_str());
         loop {
             budget.take().await;
             summary.requests += 1;
+            // No status filter: every status is wanted, and the published spec types `status`
+            // as one value.
             let page = self
                 .clerk
                 .invitations()
                 .list()
                 .query(email)
-                .statuses(InvitationStatus::KNOWN.iter().copied())
                 .limit(limit)
                 .offset(offset)
                 .with_retry(RetryPolicy::default())
                 .await?;
-            let more = page.has_more(limit);
-            offset += page.data.len() as u64;
+            let (items, next) = walk.step(page, limit)?;
             ids.extend(
-                page.data
+                items
                     .into_iter()
                     .filter(|i| crate::address::same(&i.email_address, email))
                     .map(|i| i.id),
             );
-            if !more {
-                return Ok(ids);
+            match next {
+                Some(next) => offset = next,
+                None => return Ok(ids),
             }
         }
     }
+}
+
+/// What the first pass over an address did.
+enum Erased {
+    /// Deleted these (maybe none), to be confirmed.
+    Deleted {
+        ids: Vec<String>,
+        answered_404: Vec<String>,
+    },
+    /// Anything else: final.
+    Other(ErasureKind),
+}
+
+/// What a confirming look-up decided.
+enum Confirmed {
+    Done(String, ErasureKind),
+    /// More was found and deleted: confirmed again.
+    Again(Unconfirmed),
+}
+
+fn count(kind: &ErasureKind, summary: &mut ErasureSummary) {
+    match kind {
+        ErasureKind::Erased { ids } => {
+            summary.erased += 1;
+            summary.invitations_deleted += ids.len() as u64;
+            if ids.is_empty() {
+                summary.none_found += 1;
+            }
+        }
+        ErasureKind::WouldErase { ids } => summary.would_delete += ids.len() as u64,
+        ErasureKind::Invalid { .. } => summary.invalid += 1,
+        ErasureKind::Failed { ids, .. } => {
+            summary.failed += 1;
+            summary.invitations_deleted += ids.len() as u64;
+        }
+    }
+}
+
+/// A line of the erasure journal: the run it belongs to (first), then one per address.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ErasureLine {
+    Run(super::journal::RunIdentity),
+    Address(Erasure),
 }
 
 /// The erasure journal: one JSON line per address erased, flushed to disk as it is written.
@@ -355,20 +534,61 @@ struct ErasureJournal {
 }
 
 impl ErasureJournal {
-    /// Opens (creating, `0600`) the journal and returns the addresses it records as erased.
-    fn open(path: &Path) -> Result<(Self, HashSet<String>)> {
+    /// Opens (creating, `0600`) and locks the journal of `identity` (this service and key),
+    /// and returns the addresses it records as erased.
+    ///
+    /// # Errors
+    /// Another run holds it, it belongs to another service or key (or records none), or it
+    /// cannot be read or written.
+    fn open(path: &Path, identity: &super::journal::RunIdentity) -> Result<(Self, HashSet<String>)> {
+        let mut file = super::lines::open_for_append(path)?;
+        super::journal::lock(&file).map_err(|e| {
+            Error::configuration(format!(
+                "journal {} is in use by another run: one run per journal at a time",
+                path.display()
+            ))
+            .with_source(e)
+        })?;
         let mut done = HashSet::new();
-        super::lines::read(path, |e: Erasure| {
-            if let ErasureKind::Erased { .. } = e.kind {
-                done.insert(e.email);
+        let mut recorded: Option<super::journal::RunIdentity> = None;
+        super::lines::read(path, |line: ErasureLine| match line {
+            ErasureLine::Run(id) => {
+                recorded.get_or_insert(id);
+            }
+            ErasureLine::Address(e) => {
+                if let ErasureKind::Erased { .. } = e.kind {
+                    done.insert(e.email);
+                }
             }
         })?;
-        Ok((
-            ErasureJournal {
-                file: super::lines::open_append(path)?,
-            },
-            done,
-        ))
+        match &recorded {
+            Some(r) if r != identity => {
+                return Err(Error::configuration(format!(
+                    "journal {} {} ({}), not to this one ({}): use a new journal",
+                    path.display(),
+                    super::journal::OTHER_RUN,
+                    r.describe(),
+                    identity.describe()
+                )));
+            }
+            None if !done.is_empty() => {
+                return Err(Error::configuration(format!(
+                    "journal {} {}: it records no service and key (written by an older version?); use a new journal",
+                    path.display(),
+                    super::journal::OTHER_RUN
+                )));
+            }
+            _ => {}
+        }
+        super::lines::end_line(&mut file, path)?;
+        let mut journal = ErasureJournal { file };
+        if recorded.is_none() {
+            let mut line = serde_json::to_vec(&ErasureLine::Run(identity.clone()))
+                .map_err(|e| Error::configuration("journal record").with_source(e))?;
+            line.push(b'\n');
+            super::lines::append(&mut journal.file, &line)?;
+        }
+        Ok((journal, done))
     }
 
     fn record(&mut self, outcome: &Erasure) -> Result<()> {

@@ -38,7 +38,7 @@ impl RunIdentity {
         super::key_fingerprint(key.as_bytes())
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let mut s = self.target.clone();
         if let Some(o) = &self.organization_id {
             s.push_str(&format!(" {o}"));
@@ -186,7 +186,7 @@ impl Journal {
 /// An exclusive lock on the journal for this process, released when the file is closed or the
 /// process ends (so a crash never leaves it locked).
 #[cfg(unix)]
-fn lock(file: &File) -> std::io::Result<()> {
+pub(super) fn lock(file: &File) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     // SAFETY: `flock` on a descriptor this `File` owns and keeps open.
     let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -198,7 +198,7 @@ fn lock(file: &File) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn lock(_file: &File) -> std::io::Result<()> {
+pub(super) fn lock(_file: &File) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -7,7 +7,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
-/// Longest line read back; a longer one (not one this crate writes) is skipped unread.
+/// Longest line read back; a longer one (not one this crate writes) is skipped, read a buffer
+/// at a time and never held whole.
 pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
@@ -20,7 +21,15 @@ pub(crate) fn read<T: DeserializeOwned>(path: &Path, mut each: impl FnMut(T)) ->
     if !path.exists() {
         return Ok(());
     }
-    let mut reader = BufReader::new(File::open(path).map_err(|e| io(path, "cannot be read", e))?);
+    let file = File::open(path).map_err(|e| io(path, "cannot be read", e))?;
+    // A device or a pipe (`/dev/zero`) never ends: only a regular file is a journal.
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(Error::configuration(format!(
+            "journal {} is not a regular file",
+            path.display()
+        )));
+    }
+    let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -32,15 +41,32 @@ pub(crate) fn read<T: DeserializeOwned>(path: &Path, mut each: impl FnMut(T)) ->
             return Ok(());
         }
         if line.len() > MAX_LINE {
-            // The rest of the overlong line, read and dropped a buffer at a time.
-            let mut rest = Vec::new();
-            reader
-                .read_until(b'\n', &mut rest)
-                .map_err(|e| io(path, "cannot be read", e))?;
+            // The rest of the overlong line, dropped a buffer at a time: never held whole.
+            skip_line(&mut reader).map_err(|e| io(path, "cannot be read", e))?;
             continue;
         }
         if let Ok(v) = serde_json::from_slice::<T>(&line) {
             each(v);
+        }
+    }
+}
+
+/// Reads past the end of the current line (its newline included) without keeping any of it.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
         }
     }
 }
@@ -90,4 +116,35 @@ fn ends_with_newline(path: &Path) -> bool {
     };
     let mut last = [0u8; 1];
     f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] == b'\n'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overlong_line_is_skipped_a_buffer_at_a_time() {
+        // 8 MiB of NUL bytes and no newline, then a line: the long one is dropped as it is
+        // read (a buffer of 8 KiB), and what follows it is read.
+        let mut data = vec![0u8; 8 * 1024 * 1024];
+        data.extend_from_slice(b"\nnext\n");
+        let mut reader = BufReader::with_capacity(8 * 1024, std::io::Cursor::new(data));
+        let mut first = Vec::new();
+        (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut first)
+            .unwrap();
+        assert_eq!(first.len(), MAX_LINE + 1);
+        skip_line(&mut reader).unwrap();
+        let mut next = String::new();
+        reader.read_line(&mut next).unwrap();
+        assert_eq!(next, "next\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_refused_as_a_journal() {
+        let e = read(Path::new("/dev/zero"), |_: serde_json::Value| {}).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
 }

@@ -37,6 +37,7 @@ use schedule::Budget;
 pub use erase::{Erase, Erasure, ErasureKind, ErasureSummary};
 pub use outcome::{Outcome, OutcomeKind, Summary};
 pub use revoke::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
+pub use run::MAX_RETRY_AFTER;
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;
@@ -360,7 +361,7 @@ impl BulkInvite {
             target: target.into(),
             organization_id,
             role,
-            service: self.clerk.base_url().to_string(),
+            service: crate::redact::url(self.clerk.base_url()),
             key: self.clerk.key_fingerprint(),
             input: self.input.clone(),
         }

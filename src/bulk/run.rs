@@ -7,6 +7,10 @@ use super::*;
 /// 429 answers in a row after which a run stops (and can be resumed from its journal).
 const MAX_RATE_LIMITED_IN_A_ROW: u32 = 10;
 
+/// The longest `Retry-After` a run waits (an hour, Clerk's longest limit window); a longer one
+/// stops the run with an error, and the journal resumes it.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 pub(super) struct Run {
     pub(super) invite: BulkInvite,
     pub(super) started_ms: i64,
@@ -46,6 +50,14 @@ impl Run {
             on_outcome(o);
         }
         Ok(())
+    }
+
+    /// Reports outcomes without journaling them: their addresses stay in doubt.
+    fn report_unjournaled<F: FnMut(&Outcome)>(&mut self, outcomes: &[Outcome], on_outcome: &mut F) {
+        for o in outcomes {
+            self.summary.count(&o.kind);
+            on_outcome(o);
+        }
     }
 
     /// The endpoint budget a request draws on besides the key's global one.
@@ -170,6 +182,17 @@ impl Run {
                 self.groups.push_front(right);
                 self.groups.push_front(left);
             }
+            Verdict::Wait(hint) if hint > MAX_RETRY_AFTER => {
+                return Err(Error::new(
+                    ErrorKind::Api,
+                    format!(
+                        "the service asked to wait {} s before the next request (Retry-After), longer than the {} s a run waits; stopping: resume after that with the same journal",
+                        hint.as_secs(),
+                        MAX_RETRY_AFTER.as_secs()
+                    ),
+                )
+                .with_status(429));
+            }
             Verdict::Wait(hint) => {
                 self.summary.rate_limited += 1;
                 self.rate_limited_in_a_row += 1;
@@ -205,7 +228,14 @@ impl Run {
                         },
                     })
                     .collect();
-                self.report(&outcomes, on_outcome)?;
+                // A request that may have been executed leaves its addresses in doubt in the
+                // journal (their intent without an outcome): the next run looks them up
+                // before sending, and reports what this run made as invited.
+                if e.may_have_taken_effect() {
+                    self.report_unjournaled(&outcomes, on_outcome);
+                } else {
+                    self.report(&outcomes, on_outcome)?;
+                }
             }
             Verdict::Fatal(e) => return Err(e),
         }
@@ -340,27 +370,35 @@ impl Run {
         email: &str,
         sent_at: i64,
     ) -> Result<Option<String>> {
-        let horizon = sent_at.saturating_sub(CLOCK_SKEW_MS);
         self.take_budget(Draw::GlobalOnly).await;
         match &self.invite.target {
+            // `sent_at` is this machine's time; the look-up carries it onto the service's clock
+            // by its own `Date`, so a service clock behind ours hides nothing.
             Target::Application => {
-                let found = crate::settle::find_created(&self.invite.clerk, email, horizon).await?;
+                let found = crate::settle::find_created(&self.invite.clerk, email, sent_at).await?;
                 Ok(found.map(|r| r.into_value().id))
             }
             Target::Organization { id, .. } => {
-                let page = self
+                let asked_at = now_ms();
+                let r = self
                     .invite
                     .clerk
                     .organization(id.clone())
                     .invitations()
                     .list()
                     .email_address(email)
-                    .status(InvitationStatus::Pending)
+                    .limit(*crate::validate::LIMIT_RANGE.end())
+                    .send_with_http_info()
                     .await?;
-                Ok(page
+                let since = crate::settle::since_on_service_clock(sent_at, asked_at, r.headers());
+                Ok(r.into_value()
                     .data
                     .into_iter()
-                    .find(|i| i.created_at >= horizon)
+                    .find(|i| {
+                        i.status == InvitationStatus::Pending
+                            && crate::address::same(&i.email_address, email)
+                            && i.created_at >= since
+                    })
                     .map(|i| i.id))
             }
         }

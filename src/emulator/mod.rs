@@ -264,7 +264,7 @@ impl Emulator {
 
     /// Moves the emulator's clock forward (invitations past `expires_at` become `expired`).
     pub fn advance_clock(&self, by: Duration) {
-        self.with_state(|s| s.clock_offset_ms += i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        self.with_state(|s| s.clock_offset_ms = s.clock_offset_ms.saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX)));
     }
 
     /// The emulator's current time, in Unix milliseconds.

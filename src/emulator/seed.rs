@@ -330,6 +330,27 @@ impl Seed {
                 )));
             }
         }
+        let times = self
+            .invitations
+            .iter()
+            .map(|i| (&i.email_address, [i.created_at, i.updated_at, i.expires_at]))
+            .chain(
+                self.organization_invitations
+                    .iter()
+                    .map(|i| (&i.email_address, [i.created_at, i.updated_at, i.expires_at])),
+            );
+        let max = super::state::MAX_CLOCK_MS;
+        for (email, stamps) in times {
+            if let Some(t) = stamps
+                .into_iter()
+                .flatten()
+                .find(|t| !(0..=max).contains(t))
+            {
+                return Err(Error::invalid_input(format!(
+                    "the invitation of {email} has a timestamp of {t} ms, outside 0 ..= {max} (1970 to mid-9998)"
+                )));
+            }
+        }
         for inv in &self.organization_invitations {
             if !self
                 .organizations
@@ -352,7 +373,7 @@ fn stored_status(status: &str, expires_at: Option<i64>, now: i64) -> (String, Op
     match status {
         "expired" => (
             "pending".into(),
-            Some(expires_at.filter(|e| *e <= now).unwrap_or(now - 86_400_000)),
+            Some(expires_at.filter(|e| *e <= now).unwrap_or(now.saturating_sub(86_400_000))),
         ),
         other => (other.to_string(), expires_at),
     }
@@ -395,7 +416,7 @@ impl State {
                 email_address: crate::address::normalize(&i.email_address),
                 public_metadata: i.public_metadata.clone(),
                 status,
-                expires_at: expires_at.unwrap_or(created_at + 30 * 86_400_000),
+                expires_at: expires_at.unwrap_or(created_at.saturating_add(30 * 86_400_000)),
                 created_at,
                 updated_at: i.updated_at.unwrap_or(created_at),
                 notify: false,
@@ -414,7 +435,7 @@ impl State {
                 status,
                 public_metadata: i.public_metadata.clone(),
                 private_metadata: i.private_metadata.clone(),
-                expires_at: expires_at.unwrap_or(created_at + 30 * 86_400_000),
+                expires_at: expires_at.unwrap_or(created_at.saturating_add(30 * 86_400_000)),
                 created_at,
                 updated_at: i.updated_at.unwrap_or(created_at),
             });

@@ -147,9 +147,30 @@ impl Default for State {
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/// The latest time the emulator's clock shows: 9999-12-31T23:59:59Z, the last an HTTP `Date`
+/// can carry, less a year and a half, so that an invitation made then can still expire.
+pub(crate) const MAX_CLOCK_MS: i64 = 253_402_300_799_000 - 548 * DAY_MS;
+
 impl State {
+    /// The emulator's time (Unix ms): this machine's plus the offset, kept within 1970 and
+    /// [`MAX_CLOCK_MS`] whatever the offset is.
     pub(crate) fn now_ms(&self) -> i64 {
-        crate::models::now_ms().saturating_add(self.clock_offset_ms)
+        crate::models::now_ms()
+            .saturating_add(self.clock_offset_ms)
+            .clamp(0, MAX_CLOCK_MS)
+    }
+
+    /// Sets the clock's offset so that it shows `now + offset`, refused past
+    /// [`MAX_CLOCK_MS`] or before 1970.
+    pub(crate) fn set_clock_offset(&mut self, offset_ms: i64) -> std::result::Result<(), String> {
+        let shown = crate::models::now_ms().saturating_add(offset_ms);
+        if !(0..=MAX_CLOCK_MS).contains(&shown) {
+            return Err(format!(
+                "the clock would show {shown} ms, outside 0 ..= {MAX_CLOCK_MS} (1970 to mid-9998, the latest an HTTP Date and an expiry can carry)"
+            ));
+        }
+        self.clock_offset_ms = offset_ms;
+        Ok(())
     }
 
     /// Whether a list made now shows an invitation created at `created_at` (see `list_lag_ms`).
@@ -475,7 +496,7 @@ impl State {
     }
 
     pub(crate) fn expiry(&self, now: i64, days: Option<i64>) -> i64 {
-        now + days.unwrap_or(DEFAULT_EXPIRY_DAYS) * DAY_MS
+        now.saturating_add(days.unwrap_or(DEFAULT_EXPIRY_DAYS).saturating_mul(DAY_MS))
     }
 }
 

@@ -28,7 +28,12 @@ pub(crate) fn verify(secret: Option<&str>, at: Option<u64>, out: &Output) -> Res
         return Err(fail(2, "the capture is larger than 4 MiB"));
     }
     let (headers, body) = parse_capture(&capture)?;
-    let now = at.map_or_else(SystemTime::now, |s| UNIX_EPOCH + Duration::from_secs(s));
+    let now = match at {
+        None => SystemTime::now(),
+        Some(s) => UNIX_EPOCH
+            .checked_add(Duration::from_secs(s))
+            .ok_or_else(|| fail(2, format!("--at {s} is past the latest time this machine's clock can hold")))?,
+    };
     let event = webhook
         .verify_at(&headers, body, now)
         .map_err(|e| fail(1, format!("not verified: {e}")))?;

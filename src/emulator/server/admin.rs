@@ -166,13 +166,22 @@ async fn set_clock(AxState(shared): App, body: Body) -> Response {
     let mut s = shared.state();
     if let Some(v) = m.get("offset_ms") {
         match v.as_i64() {
-            Some(n) => s.clock_offset_ms = n,
+            Some(n) => {
+                if let Err(e) = s.set_clock_offset(n) {
+                    return admin_error(StatusCode::BAD_REQUEST, &e);
+                }
+            }
             None => return admin_error(StatusCode::BAD_REQUEST, "offset_ms must be an integer"),
         }
     }
     if let Some(v) = m.get("advance_ms") {
         match v.as_i64() {
-            Some(n) if n >= 0 => s.clock_offset_ms = s.clock_offset_ms.saturating_add(n),
+            Some(n) if n >= 0 => {
+                let offset = s.clock_offset_ms.saturating_add(n);
+                if let Err(e) = s.set_clock_offset(offset) {
+                    return admin_error(StatusCode::BAD_REQUEST, &e);
+                }
+            }
             _ => {
                 return admin_error(
                     StatusCode::BAD_REQUEST,
