@@ -402,7 +402,10 @@ async fn give_up<T>(op: &Operation<'_, T>, ambiguous: bool, e: Error) -> Result<
         return Err(e);
     }
     let e = e.after_ambiguous();
-    if op.settle.is_none() {
+    // A read has no effect to find; a revoke or delete whose last answer already says "maybe
+    // executed" is returned as it is. A create is always looked for, so that a call whose
+    // every answer was lost still finds its invitation.
+    if op.settle.is_none() || (op.idempotent && !e.says_not_executed()) {
         return Err(e);
     }
     match settle(op, Why::GivingUp).await {

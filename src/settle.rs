@@ -43,17 +43,21 @@ struct Found {
     headers: HeaderMap,
 }
 
-/// One settling look-up: application invitations whose address or id matches `query`, in any
-/// status, every page, with a few quick retries of their own. No status filter is sent: the
+/// One settling look-up: application invitations whose address or id matches `query`, every
+/// page, with a few quick retries of their own. Without `status`, no status filter is sent, and
+/// the service lists every status but `revoked`; with one, that one status. Never two: the
 /// published spec types `status` as one value, and a look-up must work under either reading
 /// (the statuses are told apart here).
-async fn lookup(clerk: &Clerk, query: &str) -> Result<Found> {
+async fn lookup(clerk: &Clerk, query: &str, status: Option<InvitationStatus>) -> Result<Found> {
     let limit = *crate::validate::LIMIT_RANGE.end();
-    let first = clerk
-        .invitations()
-        .list()
-        .query(query)
-        .limit(limit)
+    let list = || {
+        let list = clerk.invitations().list().query(query).limit(limit);
+        match &status {
+            Some(s) => list.status(s.clone()),
+            None => list,
+        }
+    };
+    let first = list()
         .with_retry(lookup_policy())
         .send_with_http_info()
         .await?;
@@ -76,11 +80,7 @@ async fn lookup(clerk: &Clerk, query: &str) -> Result<Found> {
                 Vec::new(),
             ));
         }
-        page = clerk
-            .invitations()
-            .list()
-            .query(query)
-            .limit(limit)
+        page = list()
             .offset(offset)
             .with_retry(lookup_policy())
             .await?;
@@ -200,7 +200,7 @@ async fn look(
         items,
         status,
         headers,
-    } = lookup(clerk, &asked.email).await?;
+    } = lookup(clerk, &asked.email, None).await?;
     let horizon = started.horizon(&headers);
     let same: Vec<Invitation> = items
         .into_iter()
@@ -269,8 +269,9 @@ async fn settle_one(
         tokio::time::sleep(wait).await;
         let looked = match look(clerk, asked, started, before).await {
             Ok(looked) => looked,
-            Err(e) if e.is_outcome_unknown() || why == Why::Ambiguous => return Err(e),
-            // The invitation may exist, and it cannot be looked up.
+            // The caller tells what a failed look-up means for its last answer.
+            Err(e) if e.is_outcome_unknown() || why != Why::Met => return Err(e),
+            // The service says the invitation exists, and it cannot be looked up.
             Err(e) => {
                 return Err(Error::outcome_unknown(
                     format!(
@@ -323,7 +324,7 @@ async fn existing(clerk: &Clerk, asked: &Asked) -> Result<HashSet<String>> {
     }
     // Boxed: a list call's state is large, and the retry loop of every create that looks
     // before sending would carry it.
-    let found = Box::pin(lookup(clerk, &asked.email)).await?;
+    let found = Box::pin(lookup(clerk, &asked.email, None)).await?;
     Ok(found
         .items
         .into_iter()
@@ -346,7 +347,7 @@ pub(crate) async fn find_created(
         items,
         status,
         headers,
-    } = lookup(clerk, email).await?;
+    } = lookup(clerk, email, None).await?;
     let since = since_on_service_clock(sent_at, asked_at, &headers);
     Ok(items
         .into_iter()
@@ -578,7 +579,7 @@ async fn find_revoked(clerk: &Clerk, id: &str) -> Result<Option<Response<Invitat
         items,
         status,
         headers,
-    } = lookup(clerk, id).await?;
+    } = lookup(clerk, id, Some(InvitationStatus::Revoked)).await?;
     Ok(items
         .into_iter()
         .find(|i| i.id == id && i.status == InvitationStatus::Revoked)

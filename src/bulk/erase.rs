@@ -39,7 +39,7 @@
 use super::schedule::Budget;
 use super::{BulkLimits, normalize, stops_everything};
 use crate::error::{Error, Result};
-use crate::models::now_ms;
+use crate::models::{InvitationStatus, now_ms};
 use crate::{Clerk, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashSet, VecDeque};
@@ -443,33 +443,51 @@ impl Erase {
     }
 
     /// The ids of every application invitation for exactly `email`, in any status, read in
-    /// full before anything is deleted.
+    /// full before anything is deleted: the list without a status filter (every status but
+    /// `revoked`), then the revoked ones. One status per request at the most, so that the
+    /// look-up works whether the service takes `status` once or repeated.
     async fn find(
         &self,
         email: &str,
         budget: &mut Budget,
         summary: &mut ErasureSummary,
     ) -> Result<Vec<String>> {
-        let limit = *crate::validate::LIMIT_RANGE.end();
         let mut ids = Vec::new();
+        for status in [None, Some(InvitationStatus::Revoked)] {
+            self.find_in(email, status, &mut ids, budget, summary).await?;
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    async fn find_in(
+        &self,
+        email: &str,
+        status: Option<InvitationStatus>,
+        ids: &mut Vec<String>,
+        budget: &mut Budget,
+        summary: &mut ErasureSummary,
+    ) -> Result<()> {
+        let limit = *crate::validate::LIMIT_RANGE.end();
         let mut offset = 0u64;
         // Ends where the service repeats itself, whatever its counts say.
         let mut walk = crate::page::Walk::new(|i: &crate::models::Invitation| i.id.as_str());
         loop {
             budget.take().await;
             summary.requests += 1;
-            // No status filter: every status is wanted, and the published spec types `status`
-            // as one value.
-            let page = self
+            let mut list = self
                 .clerk
                 .invitations()
                 .list()
                 .query(email)
                 .limit(limit)
                 .offset(offset)
-                .with_retry(RetryPolicy::default())
-                .await?;
-            let (items, next) = walk.step(page, limit)?;
+                .with_retry(RetryPolicy::default());
+            if let Some(s) = &status {
+                list = list.status(s.clone());
+            }
+            let (items, next) = walk.step(list.await?, limit)?;
             ids.extend(
                 items
                     .into_iter()
@@ -478,7 +496,7 @@ impl Erase {
             );
             match next {
                 Some(next) => offset = next,
-                None => return Ok(ids),
+                None => return Ok(()),
             }
         }
     }
