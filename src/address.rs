@@ -39,7 +39,11 @@ mod tests {
         assert!(!same("äda@example.com", "ada@example.com"));
         assert!(!same("a@x.co", "ba@x.co"));
         // The rule `same` applies is `normalize`'s.
-        for (a, b) in [("ÄDA@x.co", "äda@x.co"), ("İ@x.co", "i̇@x.co"), ("Ǆ@x", "ǆ@x")] {
+        for (a, b) in [
+            ("ÄDA@x.co", "äda@x.co"),
+            ("İ@x.co", "i̇@x.co"),
+            ("Ǆ@x", "ǆ@x"),
+        ] {
             assert_eq!(same(a, b), normalize(a) == normalize(b), "{a} {b}");
         }
     }

@@ -199,7 +199,10 @@ impl fmt::Debug for ClerkBuilder {
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "<redacted>"),
             )
-            .field("base_url", &self.base_url.as_deref().map(crate::redact::url))
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(crate::redact::url),
+            )
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent_suffix", &self.user_agent_suffix)

@@ -204,7 +204,7 @@ impl Error {
 
     /// Whether the call may have taken effect although it failed: an
     /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown), a timeout, a connection lost after
-    /// sending, a `5xx`, or any error that ends a call one of whose earlier attempts may have
+    /// sending, a `5xx`, a success whose body could not be read (`Decode`), or any error that ends a call one of whose earlier attempts may have
     /// been executed (a lost answer, then `429`s). `false` means the service did not execute
     /// it: invalid input, a `4xx` answer to the only attempts made, a connection never made.
     ///
@@ -221,7 +221,8 @@ impl Error {
             || match i.kind {
                 ErrorKind::OutcomeUnknown | ErrorKind::Timeout => true,
                 ErrorKind::Transport => !self.is_connect_failure(),
-                ErrorKind::Decode => i.status.is_some_and(|s| (200..300).contains(&s)),
+                // A success whose body could not be read: executed.
+                ErrorKind::Decode => true,
                 ErrorKind::Api => i.status.is_some_and(|s| s >= 500),
                 _ => false,
             }

@@ -92,9 +92,15 @@ mod tests {
         let s = Secrets::new("sk_test_abcdef", &base);
         let cleaned = s.clean("Bearer sk_test_abcdef at user:p@ss-w0rd and p%40ss-w0rd");
         assert!(!cleaned.contains("sk_test_abcdef"), "{cleaned}");
-        assert!(!cleaned.contains("p@ss-w0rd") && !cleaned.contains("p%40ss-w0rd"), "{cleaned}");
+        assert!(
+            !cleaned.contains("p@ss-w0rd") && !cleaned.contains("p%40ss-w0rd"),
+            "{cleaned}"
+        );
         let shown = url("https://user:p%40ss-w0rd@proxy.test/v1");
-        assert!(!shown.contains("p%40ss") && shown.contains("proxy.test"), "{shown}");
+        assert!(
+            !shown.contains("p%40ss") && shown.contains("proxy.test"),
+            "{shown}"
+        );
         assert_eq!(url("https://api.clerk.com/v1"), "https://api.clerk.com/v1");
         assert!(!url("not a url //user:secret@host").contains("secret"));
     }

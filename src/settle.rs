@@ -23,7 +23,6 @@ use http::HeaderMap;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-
 /// The look-ups made while settling an ambiguous failure: a few quick attempts.
 pub(crate) fn lookup_policy() -> RetryPolicy {
     RetryPolicy::default()
@@ -76,14 +75,14 @@ async fn lookup(clerk: &Clerk, query: &str, status: Option<InvitationStatus>) ->
         }
         if n >= MAX_LOOKUP_PAGES {
             return Err(Error::outcome_unknown(
-                format!("more than {} invitations match {query}: too many to settle by looking", MAX_LOOKUP_PAGES * u64::from(limit)),
+                format!(
+                    "more than {} invitations match {query}: too many to settle by looking",
+                    MAX_LOOKUP_PAGES * u64::from(limit)
+                ),
                 Vec::new(),
             ));
         }
-        page = list()
-            .offset(offset)
-            .with_retry(lookup_policy())
-            .await?;
+        page = list().offset(offset).with_retry(lookup_policy()).await?;
     }
     Ok(Found {
         items,
@@ -222,7 +221,10 @@ async fn look(
     // this machine's clock less a minute (`sure`), or before that but possibly this call's on
     // a service whose clock is behind (`unsure`).
     let (sure, unsure): (Vec<Invitation>, Vec<Invitation>) = match horizon {
-        Some(h) => (candidates.filter(|i| i.created_at >= h).collect(), Vec::new()),
+        Some(h) => (
+            candidates.filter(|i| i.created_at >= h).collect(),
+            Vec::new(),
+        ),
         None => {
             let local = started.local_horizon();
             candidates.partition(|i| i.created_at >= local)
@@ -232,7 +234,10 @@ async fn look(
         let n = sure.len() + unsure.len();
         return Err(Error::outcome_unknown(
             if unsure.is_empty() {
-                format!("{n} invitations for {} could each be the one this call created", asked.email)
+                format!(
+                    "{n} invitations for {} could each be the one this call created",
+                    asked.email
+                )
             } else {
                 format!(
                     "{n} invitation(s) for {} could be the one this call created: the service's answers carry no `Date`, so its clock cannot be told from this machine's",
@@ -287,9 +292,7 @@ async fn settle_one(
             // Another pending invitation of the address stops a create without
             // `ignore_existing`: it stopped this call's earlier attempts too, which therefore
             // made nothing (unless an attempt is known to have succeeded).
-            Looked::Others { pending: true }
-                if !asked.ignore_existing && why != Why::Executed =>
-            {
+            Looked::Others { pending: true } if !asked.ignore_existing && why != Why::Executed => {
                 return Ok(None);
             }
             Looked::Others { .. } => seen_others = true,
@@ -328,7 +331,12 @@ async fn existing(clerk: &Clerk, asked: &Asked) -> Result<HashSet<String>> {
     Ok(found
         .items
         .into_iter()
-        .filter(|i| matches!(i.status, InvitationStatus::Pending | InvitationStatus::Accepted))
+        .filter(|i| {
+            matches!(
+                i.status,
+                InvitationStatus::Pending | InvitationStatus::Accepted
+            )
+        })
         .map(|i| i.id)
         .collect())
 }

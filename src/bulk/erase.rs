@@ -277,7 +277,9 @@ impl Erase {
             while waiting.front().is_some_and(|u| u.due <= Instant::now()) {
                 if let Some(u) = waiting.pop_front() {
                     match self.confirm(u, &mut budget, &mut summary).await? {
-                        Confirmed::Done(email, kind) => report(kind, email, &mut summary, &mut journal)?,
+                        Confirmed::Done(email, kind) => {
+                            report(kind, email, &mut summary, &mut journal)?
+                        }
                         Confirmed::Again(u) => waiting.push_back(u),
                     }
                 }
@@ -436,10 +438,12 @@ impl Erase {
             return Ok(Erased::Other(ErasureKind::WouldErase { ids: found }));
         }
         let mut ids = Vec::with_capacity(found.len());
-        Ok(match self.delete_all(found, &mut ids, budget, summary).await? {
-            Ok(answered_404) => Erased::Deleted { ids, answered_404 },
-            Err(error) => Erased::Other(ErasureKind::Failed { error, ids }),
-        })
+        Ok(
+            match self.delete_all(found, &mut ids, budget, summary).await? {
+                Ok(answered_404) => Erased::Deleted { ids, answered_404 },
+                Err(error) => Erased::Other(ErasureKind::Failed { error, ids }),
+            },
+        )
     }
 
     /// The ids of every application invitation for exactly `email`, in any status, read in
@@ -454,7 +458,8 @@ impl Erase {
     ) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         for status in [None, Some(InvitationStatus::Revoked)] {
-            self.find_in(email, status, &mut ids, budget, summary).await?;
+            self.find_in(email, status, &mut ids, budget, summary)
+                .await?;
         }
         ids.sort();
         ids.dedup();
@@ -558,7 +563,10 @@ impl ErasureJournal {
     /// # Errors
     /// Another run holds it, it belongs to another service or key (or records none), or it
     /// cannot be read or written.
-    fn open(path: &Path, identity: &super::journal::RunIdentity) -> Result<(Self, HashSet<String>)> {
+    fn open(
+        path: &Path,
+        identity: &super::journal::RunIdentity,
+    ) -> Result<(Self, HashSet<String>)> {
         let mut file = super::lines::open_for_append(path)?;
         super::journal::lock(&file).map_err(|e| {
             Error::configuration(format!(

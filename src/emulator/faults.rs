@@ -191,6 +191,8 @@ fn segments(path: &str) -> Vec<String> {
 pub(crate) struct Faults {
     pub(crate) queue: Vec<Fault>,
     pub(crate) latency: Duration,
+    /// Answers carry no `Date` header (a service or proxy that strips it).
+    pub(crate) no_date: bool,
 }
 
 impl Faults {

@@ -144,7 +144,8 @@ impl Emulator {
             .keys
             .first()
             .ok_or_else(|| Error::configuration("the emulator accepts no key"))?;
-        let lag = Duration::from_millis(self.with_state(|s| u64::try_from(s.list_lag_ms).unwrap_or(0)));
+        let lag =
+            Duration::from_millis(self.with_state(|s| u64::try_from(s.list_lag_ms).unwrap_or(0)));
         Clerk::builder()
             .secret_key(key.clone())
             .base_url(self.base_url())
@@ -202,6 +203,7 @@ impl Emulator {
         let mut f = server::lock(&self.shared.faults);
         f.queue.clear();
         f.latency = Duration::ZERO;
+        f.no_date = false;
     }
 
     /// Lists (of application and organization invitations) leave out invitations created less
@@ -216,6 +218,12 @@ impl Emulator {
     /// header follow it.
     pub fn set_clock_offset(&self, offset_ms: i64) {
         self.with_state(|s| s.clock_offset_ms = offset_ms);
+    }
+
+    /// Leaves the `Date` header out of every answer (`false` to send it again), as a proxy that
+    /// strips it would: the client can then not read the service's clock.
+    pub fn set_date_header(&self, send: bool) {
+        server::lock(&self.shared.faults).no_date = !send;
     }
 
     /// Delays every request by `latency` before handling it (zero to stop).
@@ -262,9 +270,35 @@ impl Emulator {
         self.with_state(|s| s.seed_invitation(email_address))
     }
 
+    /// [`seed_invitation`](Self::seed_invitation) with `public_metadata` (an object; anything
+    /// else stores `{}`): another party's invitation, as a test of look-alikes needs.
+    pub fn seed_invitation_with(
+        &self,
+        email_address: &str,
+        public_metadata: serde_json::Value,
+    ) -> String {
+        let metadata = match public_metadata {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        self.with_state(|s| {
+            s.create_invitation(
+                crate::address::normalize(email_address),
+                metadata,
+                None,
+                false,
+            )
+            .id
+        })
+    }
+
     /// Moves the emulator's clock forward (invitations past `expires_at` become `expired`).
     pub fn advance_clock(&self, by: Duration) {
-        self.with_state(|s| s.clock_offset_ms = s.clock_offset_ms.saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX)));
+        self.with_state(|s| {
+            s.clock_offset_ms = s
+                .clock_offset_ms
+                .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX))
+        });
     }
 
     /// The emulator's current time, in Unix milliseconds.

@@ -373,7 +373,11 @@ fn stored_status(status: &str, expires_at: Option<i64>, now: i64) -> (String, Op
     match status {
         "expired" => (
             "pending".into(),
-            Some(expires_at.filter(|e| *e <= now).unwrap_or(now.saturating_sub(86_400_000))),
+            Some(
+                expires_at
+                    .filter(|e| *e <= now)
+                    .unwrap_or(now.saturating_sub(86_400_000)),
+            ),
         ),
         other => (other.to_string(), expires_at),
     }

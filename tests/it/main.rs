@@ -33,6 +33,8 @@ mod operations;
 mod retries;
 #[cfg(feature = "emulator")]
 mod schema;
+#[cfg(feature = "emulator")]
+mod simulation;
 mod spec_build;
 #[cfg(feature = "emulator")]
 mod spec_coverage;

@@ -32,7 +32,12 @@ pub(crate) fn verify(secret: Option<&str>, at: Option<u64>, out: &Output) -> Res
         None => SystemTime::now(),
         Some(s) => UNIX_EPOCH
             .checked_add(Duration::from_secs(s))
-            .ok_or_else(|| fail(2, format!("--at {s} is past the latest time this machine's clock can hold")))?,
+            .ok_or_else(|| {
+                fail(
+                    2,
+                    format!("--at {s} is past the latest time this machine's clock can hold"),
+                )
+            })?,
     };
     let event = webhook
         .verify_at(&headers, body, now)
