@@ -260,6 +260,7 @@ async fn serve(
             let _place = place;
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
+                .auto_date_header(false)
                 .header_read_timeout(header_timeout)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::select! {

@@ -63,6 +63,8 @@ pub struct Exchange {
     pub method: String,
     /// Request path, e.g. `/v1/invitations/inv_…/revoke`.
     pub path: String,
+    /// Request query, as sent (empty without one).
+    pub query: String,
     /// Answer status.
     pub status: u16,
     /// Answer `Content-Type`.

@@ -3,6 +3,8 @@
 mod support;
 
 #[cfg(feature = "emulator")]
+mod breaks;
+#[cfg(feature = "emulator")]
 mod bulk;
 #[cfg(feature = "cli")]
 mod cli;

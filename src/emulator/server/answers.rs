@@ -101,6 +101,7 @@ pub(super) async fn faults(AxState(shared): App, request: Request, next: Next) -
     shared.requests.fetch_add(1, AtomicOrdering::Relaxed);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or_default().to_string();
     let (fault, latency) = {
         let mut f = lock(&shared.faults);
         (f.take(&method, &path), f.latency)
@@ -113,7 +114,14 @@ pub(super) async fn faults(AxState(shared): App, request: Request, next: Next) -
         .as_ref()
         .is_some_and(|f| !matches!(f.kind, FaultKind::Delay(_)));
     let Some(fault) = fault else {
-        return record(&shared, &method, &path, next.run(request).await, false).await;
+        return record(
+            &shared,
+            &method,
+            (&path, &query),
+            next.run(request).await,
+            false,
+        )
+        .await;
     };
     let mut response = match fault.kind {
         FaultKind::Respond {
@@ -170,7 +178,7 @@ pub(super) async fn faults(AxState(shared): App, request: Request, next: Next) -
             response.headers_mut().insert(n, v);
         }
     }
-    record(&shared, &method, &path, response, faulted).await
+    record(&shared, &method, (&path, &query), response, faulted).await
 }
 
 /// Closes the connection the request came on, without an answer.
@@ -195,7 +203,7 @@ pub(super) async fn buffered(r: Response) -> (axum::http::response::Parts, bytes
 pub(super) async fn record(
     shared: &Shared,
     method: &axum::http::Method,
-    path: &str,
+    (path, query): (&str, &str),
     r: Response,
     faulted: bool,
 ) -> Response {
@@ -213,6 +221,7 @@ pub(super) async fn record(
     exchanges.push(Exchange {
         method: method.to_string(),
         path: path.to_string(),
+        query: query.to_string(),
         status: parts.status.as_u16(),
         content_type: parts
             .headers
