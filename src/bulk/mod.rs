@@ -61,6 +61,7 @@ macro_rules! with_options {
 /// Addresses per bulk request (the service's maximum).
 const BATCH: usize = crate::validate::MAX_BULK;
 
+mod erase_journal;
 mod run;
 use run::Run;
 

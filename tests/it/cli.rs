@@ -12,6 +12,7 @@ pub(crate) fn tool(emu: &Emulator) -> Command {
     let mut c = Command::new(BIN);
     c.env("CLERK_SECRET_KEY", DEFAULT_EMULATOR_KEY)
         .env("CLERK_API_URL", emu.base_url())
+        .env("CLERK_SETTLE_WINDOW_MS", "300")
         .stdin(Stdio::null());
     c
 }

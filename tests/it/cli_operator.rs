@@ -390,7 +390,8 @@ sys.exit(os.WEXITSTATUS(status))
     let mut c = Command::new("python3");
     c.arg("-c").arg(PTY).arg(BIN).args(args);
     c.env("CLERK_SECRET_KEY", DEFAULT_EMULATOR_KEY)
-        .env("CLERK_API_URL", emu.base_url());
+        .env("CLERK_API_URL", emu.base_url())
+        .env("CLERK_SETTLE_WINDOW_MS", "300");
     if let Some(i) = input {
         c.env("PTY_INPUT", i);
     }
