@@ -217,18 +217,16 @@ async fn look(
     let candidates = same.into_iter().filter(|i| {
         i.status == InvitationStatus::Pending && !before.contains(&i.id) && asked.matches(i)
     });
-    // By the service's clock, made since the call began (`sure`); without a `Date`, made since
-    // this machine's clock less a minute (`sure`), or before that but possibly this call's on
-    // a service whose clock is behind (`unsure`).
+    // By the service's clock, made since the call began (`sure`). Without a `Date` no clock
+    // tells: this machine's is off from the service's by any amount, ahead or behind, so
+    // every candidate is only possibly this call's (`unsure`), and the call ends in
+    // `OutcomeUnknown` naming them rather than claim someone else's or create a second.
     let (sure, unsure): (Vec<Invitation>, Vec<Invitation>) = match horizon {
         Some(h) => (
             candidates.filter(|i| i.created_at >= h).collect(),
             Vec::new(),
         ),
-        None => {
-            let local = started.local_horizon();
-            candidates.partition(|i| i.created_at >= local)
-        }
+        None => (Vec::new(), candidates.collect()),
     };
     if !unsure.is_empty() || sure.len() > 1 {
         let n = sure.len() + unsure.len();
