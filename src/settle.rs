@@ -131,8 +131,8 @@ impl Started {
     }
 
     /// This machine's guess of [`horizon`](Started::horizon) without a `Date`: its own clock at
-    /// the start of the call, less a minute for skew. Never enough to tell an invitation
-    /// apart as someone else's, only as probably this call's.
+    /// the start of the call, less a minute for skew. Only an organization create's `existed`
+    /// uses it; settling never trusts it (see `look`).
     pub(crate) fn local_horizon(&self) -> i64 {
         let elapsed = i64::try_from(self.0.elapsed().as_millis()).unwrap_or(i64::MAX);
         crate::models::now_ms()

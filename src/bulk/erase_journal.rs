@@ -33,14 +33,7 @@ impl ErasureJournal {
         path: &Path,
         identity: &super::journal::RunIdentity,
     ) -> Result<(Self, HashSet<String>)> {
-        let mut file = super::lines::open_for_append(path)?;
-        super::journal::lock(&file).map_err(|e| {
-            Error::configuration(format!(
-                "journal {} is in use by another run: one run per journal at a time",
-                path.display()
-            ))
-            .with_source(e)
-        })?;
+        let mut file = super::journal::open_locked(path)?;
         let mut done = HashSet::new();
         let mut recorded: Option<super::journal::RunIdentity> = None;
         super::lines::read(path, |line: ErasureLine| match line {

@@ -94,14 +94,7 @@ impl Journal {
     /// The journal belongs to another run (another target, organization, role, service, key
     /// or input), another run holds it, or it cannot be read or written.
     pub(crate) fn open(path: &Path, identity: &RunIdentity) -> Result<(Journal, Replay)> {
-        let mut file = super::lines::open_for_append(path)?;
-        lock(&file).map_err(|e| {
-            Error::configuration(format!(
-                "journal {} is in use by another run: one run per journal at a time",
-                path.display()
-            ))
-            .with_source(e)
-        })?;
+        let mut file = open_locked(path)?;
         let mut replay = Replay::default();
         let mut recorded: Option<RunIdentity> = None;
         super::lines::read(path, |line: Line| match line {
@@ -183,10 +176,26 @@ impl Journal {
     }
 }
 
+/// Opens (creating, `0600`) a journal for appending and locks it for this run.
+///
+/// # Errors
+/// Another run holds it, or it cannot be opened.
+pub(super) fn open_locked(path: &Path) -> Result<File> {
+    let file = super::lines::open_for_append(path)?;
+    lock(&file).map_err(|e| {
+        Error::configuration(format!(
+            "journal {} is in use by another run: one run per journal at a time",
+            path.display()
+        ))
+        .with_source(e)
+    })?;
+    Ok(file)
+}
+
 /// An exclusive lock on the journal for this process, released when the file is closed or the
 /// process ends (so a crash never leaves it locked).
 #[cfg(unix)]
-pub(super) fn lock(file: &File) -> std::io::Result<()> {
+fn lock(file: &File) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     // SAFETY: `flock` on a descriptor this `File` owns and keeps open.
     let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -198,7 +207,7 @@ pub(super) fn lock(file: &File) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-pub(super) fn lock(_file: &File) -> std::io::Result<()> {
+fn lock(_file: &File) -> std::io::Result<()> {
     Ok(())
 }
 
