@@ -9,6 +9,8 @@ mod bulk;
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "cli")]
+mod cli_lying_lists;
+#[cfg(feature = "cli")]
 mod cli_operator;
 #[cfg(feature = "cli")]
 mod cli_webhook;
