@@ -26,8 +26,8 @@ impl std::fmt::Display for Item {
 /// Longest email address accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 320;
 
-/// An email address: non-empty local part and domain around one `@`, no white space or
-/// control characters, at most 320 bytes. Deliberately permissive: the service has the last word.
+/// An email address: non-empty local part and domain around one `@`, no white space, control
+/// characters, `,` or `;`, at most 320 bytes. Deliberately permissive: the service has the last word.
 pub fn email(field: &(impl std::fmt::Display + ?Sized), value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::invalid_input(format!("{field} must not be empty")));
@@ -46,6 +46,14 @@ pub fn email(field: &(impl std::fmt::Display + ?Sized), value: &str) -> Result<(
     };
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(malformed());
+    }
+    // The service takes one address per field; a separator means two addresses, or a row of
+    // a file read with the wrong delimiter (`a@x.co;Ada`).
+    if let Some(sep) = value.chars().find(|c| matches!(c, ',' | ';')) {
+        return Err(Error::invalid_input(format!(
+            "{field} `{}` holds a `{sep}`: one address per field (a list, or a file read with another delimiter?)",
+            value.escape_debug()
+        )));
     }
     let (local, domain) = value.rsplit_once('@').ok_or_else(malformed)?;
     if local.is_empty()
@@ -222,6 +230,8 @@ mod tests {
             "a@exa\nmple.com",
             "a@.example.com",
             "a@example.com.",
+            "a@x.co;b",
+            "a@x.co,b@x.co",
         ] {
             let e = email("email_address", bad).unwrap_err();
             assert!(e.is_invalid_input(), "{bad:?}");

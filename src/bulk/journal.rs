@@ -71,6 +71,12 @@ enum Line {
         kind: OutcomeKind,
         at: i64,
     },
+    /// Addresses of an intent whose request the service refused unexecuted, with an error
+    /// that stopped the run (a refused key): not in doubt any more, and not done.
+    Withdrawn {
+        emails: Vec<String>,
+        at: i64,
+    },
 }
 
 /// What an earlier run left.
@@ -98,16 +104,19 @@ impl Journal {
         let mut replay = Replay::default();
         let mut recorded: Option<RunIdentity> = None;
         super::lines::read(path, |line: Line| match line {
-            Line::Run(id) => {
-                if recorded.is_none() {
-                    recorded = Some(id);
-                }
-            }
+            // The last binding holds: a journal is bound again only while nothing it records
+            // is done or in doubt (see below).
+            Line::Run(id) => recorded = Some(id),
             Line::Intent { emails, at } => {
                 for e in emails {
                     if !replay.done.contains_key(&e) {
                         replay.in_doubt.insert(e, at);
                     }
+                }
+            }
+            Line::Withdrawn { emails, .. } => {
+                for e in emails {
+                    replay.in_doubt.remove(&e);
                 }
             }
             Line::Outcome { email, kind, .. } => {
@@ -119,8 +128,12 @@ impl Journal {
                 }
             }
         })?;
+        // Nothing done and nothing in doubt: every request of the runs it records was refused
+        // unexecuted (a wrong key, say). Such a journal is this run's to bind.
+        let effect_free = replay.done.is_empty() && replay.in_doubt.is_empty();
+        let rebind = effect_free && recorded.as_ref().is_some_and(|r| r != identity);
         match &recorded {
-            Some(r) if r != identity => {
+            Some(r) if r != identity && !rebind => {
                 return Err(Error::configuration(format!(
                     "journal {} {OTHER_RUN} ({}), not to this one ({}): use a new journal, or the options of that run",
                     path.display(),
@@ -140,7 +153,7 @@ impl Journal {
         // A partial last line from a crash must not swallow the next record.
         super::lines::end_line(&mut file, path)?;
         let mut journal = Journal { file };
-        if recorded.is_none() {
+        if recorded.is_none() || rebind {
             journal.write(&[Line::Run(identity.clone())])?;
         }
         Ok((journal, replay))
@@ -148,6 +161,15 @@ impl Journal {
 
     pub(crate) fn intent(&mut self, emails: &[String], at: i64) -> Result<()> {
         self.write(&[Line::Intent {
+            emails: emails.to_vec(),
+            at,
+        }])
+    }
+
+    /// The addresses of the last intent were refused unexecuted by an error that stops the
+    /// run: they are neither done nor in doubt.
+    pub(crate) fn withdraw(&mut self, emails: &[String], at: i64) -> Result<()> {
+        self.write(&[Line::Withdrawn {
             emails: emails.to_vec(),
             at,
         }])
@@ -233,7 +255,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("j.jsonl");
         let _ = std::fs::remove_file(&path);
-        let (j, _) = Journal::open(&path, &identity()).unwrap();
+        let (mut j, _) = Journal::open(&path, &identity()).unwrap();
+        // Something sent: from now on the journal is this run's alone.
+        j.intent(&["sent@x.co".into()], 1).unwrap();
         // Held by this run: a second opener is refused (flock locks are per open file).
         #[cfg(unix)]
         {
@@ -268,6 +292,35 @@ mod tests {
         drop(f);
         let (_, replay) = Journal::open(&path, &identity()).unwrap();
         assert_eq!(replay.in_doubt.get("e@x.co"), Some(&i64::MIN));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_journal_whose_requests_were_all_refused_unexecuted_binds_to_the_next_run() {
+        let dir = std::env::temp_dir().join(format!("journal-rebind-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let mut wrong_key = identity();
+        wrong_key.key = RunIdentity::key_fingerprint("sk_test_wrong");
+        {
+            // A run with a wrong key: its first request is refused (401), unexecuted.
+            let (mut j, _) = Journal::open(&path, &wrong_key).unwrap();
+            j.intent(&["a@x.co".into(), "b@x.co".into()], 5).unwrap();
+            j.withdraw(&["a@x.co".into(), "b@x.co".into()], 6).unwrap();
+        }
+        // The rerun with the right key takes the journal over...
+        {
+            let (mut j, replay) = Journal::open(&path, &identity()).unwrap();
+            assert!(replay.done.is_empty() && replay.in_doubt.is_empty());
+            j.intent(&["a@x.co".into()], 7).unwrap();
+        }
+        // ...and, once it has sent something, the journal is its own: the wrong key's run
+        // cannot take it back.
+        let e = Journal::open(&path, &wrong_key).err().unwrap();
+        assert!(e.to_string().contains(OTHER_RUN), "{e}");
+        let (_, replay) = Journal::open(&path, &identity()).unwrap();
+        assert_eq!(replay.in_doubt.get("a@x.co"), Some(&7));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -21,6 +21,7 @@
 //! ```
 
 mod erase;
+mod invitee;
 mod journal;
 mod lines;
 mod outcome;
@@ -35,6 +36,7 @@ use crate::{Clerk, NewInvitation, NewOrganizationInvitation, RetryPolicy};
 use schedule::Budget;
 
 pub use erase::{Erase, Erasure, ErasureKind, ErasureSummary};
+pub use invitee::Invitee;
 pub use outcome::{Outcome, OutcomeKind, Summary};
 pub use revoke::{Revocation, RevocationKind, RevokeStale, RevokeSummary};
 pub use run::MAX_RETRY_AFTER;
@@ -182,6 +184,8 @@ pub struct BulkInvite {
     expires_in_days: Option<u32>,
     notify: Option<bool>,
     redirect_url: Option<String>,
+    public_metadata: serde_json::Map<String, serde_json::Value>,
+    private_metadata: serde_json::Map<String, serde_json::Value>,
     dry_run: bool,
     input: Option<String>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
@@ -215,6 +219,9 @@ pub enum Progress {
     Waiting(std::time::Instant),
     /// Sending again after a wait.
     Sending,
+    /// The service answered 429 (too many requests): nothing is sent before this moment. A
+    /// [`Waiting`](Progress::Waiting) until then follows.
+    RateLimited(std::time::Instant),
 }
 
 /// A progress callback (shared, so the run stays `Clone`).
@@ -258,6 +265,8 @@ impl BulkInvite {
             expires_in_days: None,
             notify: None,
             redirect_url: None,
+            public_metadata: serde_json::Map::new(),
+            private_metadata: serde_json::Map::new(),
             dry_run: false,
             input: None,
             stop: None,
@@ -386,10 +395,44 @@ impl BulkInvite {
     /// errors that stop every further request: a refused key, an unknown organization or
     /// role, an inviter without permission, a full organization. Outcomes reported before
     /// such an error stand (and are journaled).
-    pub async fn run<I, F>(self, emails: I, mut on_outcome: F) -> Result<Summary>
+    pub async fn run<I, F>(self, emails: I, on_outcome: F) -> Result<Summary>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
+        F: FnMut(&Outcome),
+    {
+        self.run_invitees(
+            emails.into_iter().map(|e| Invitee::new(e.as_ref())),
+            on_outcome,
+        )
+        .await
+    }
+
+    /// [`run`](BulkInvite::run) for people who each carry their own metadata, role, redirect
+    /// or expiry (a roster): see [`Invitee`]. The first row of an address wins; later ones
+    /// count as duplicates.
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_invitations::Clerk) -> clerk_invitations::Result<()> {
+    /// use clerk_invitations::bulk::{BulkInvite, Invitee};
+    /// use serde_json::json;
+    /// let team = |t: &str| json!({ "team": t }).as_object().cloned().unwrap_or_default();
+    /// let people = [
+    ///     Invitee::new("ada@example.com").public_metadata(team("compilers")).role("org:admin"),
+    ///     Invitee::new("grace@example.com").public_metadata(team("navy")),
+    /// ];
+    /// BulkInvite::organization(&clerk, "org_123", "org:member")
+    ///     .run_invitees(people, |o| println!("{}: {}", o.email, o.kind.name()))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run`](BulkInvite::run); and private metadata or a role for an application
+    /// invitation (which carries neither) is an invalid-input error before anything is sent.
+    pub async fn run_invitees<I, F>(self, invitees: I, mut on_outcome: F) -> Result<Summary>
+    where
+        I: IntoIterator<Item = Invitee>,
         F: FnMut(&Outcome),
     {
         if let Some(days) = self.expires_in_days {
@@ -398,6 +441,9 @@ impl BulkInvite {
                 days,
                 crate::validate::EXPIRES_IN_DAYS_RANGE,
             )?;
+        }
+        if matches!(self.target, Target::Application) && !self.private_metadata.is_empty() {
+            return Err(no_private_metadata());
         }
         let limits = self.effective_limits();
         let mut run = Run {
@@ -410,6 +456,7 @@ impl BulkInvite {
             groups: VecDeque::new(),
             rate_limited_in_a_row: 0,
             time_scale: limits.time_scale,
+            people: std::collections::HashMap::new(),
             invite: self,
         };
         let mut replay = journal::Replay::default();
@@ -424,18 +471,17 @@ impl BulkInvite {
         // Addresses read and checked, not yet sent: at most a batch or so, so memory does not
         // grow with the input.
         let mut fresh: VecDeque<String> = VecDeque::with_capacity(BATCH + 1);
-        let mut input = emails.into_iter();
+        let mut input = invitees.into_iter();
         loop {
             if run.stopped() {
                 run.summary.interrupted = true;
                 break;
             }
             while fresh.len() < BATCH {
-                let raw = match input.next() {
-                    Some(e) => e.as_ref().to_string(),
-                    None => break,
+                let Some(person) = input.next() else {
+                    break;
                 };
-                let email = normalize(&raw);
+                let email = normalize(&person.email);
                 if !seen.insert(hasher.hash_one(&email)) {
                     run.summary.duplicates_in_input += 1;
                     continue;
@@ -457,12 +503,13 @@ impl BulkInvite {
                     run.report(std::slice::from_ref(&o), &mut on_outcome)?;
                     continue;
                 }
-                let kind = match crate::validate::email("email_address", &email) {
-                    Err(e) => OutcomeKind::Invalid {
-                        reason: e.to_string(),
-                    },
+                let kind = match run.invite.check(&email, &person) {
+                    Err(reason) => OutcomeKind::Invalid { reason },
                     Ok(()) if run.invite.dry_run => OutcomeKind::WouldInvite,
                     Ok(()) => {
+                        if !person.is_plain() {
+                            run.people.insert(email.clone(), person);
+                        }
                         fresh.push_back(email);
                         continue;
                     }
@@ -476,6 +523,49 @@ impl BulkInvite {
         }
         Ok(run.summary)
     }
+}
+
+impl BulkInvite {
+    /// Public metadata for every invitation of the run (an [`Invitee`]'s own keys win).
+    pub fn public_metadata(mut self, metadata: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.public_metadata = metadata;
+        self
+    }
+
+    /// Private metadata for every invitation of the run (organization runs only; an
+    /// [`Invitee`]'s own keys win).
+    pub fn private_metadata(
+        mut self,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.private_metadata = metadata;
+        self
+    }
+
+    /// Why `person` cannot be sent, if it cannot: its address, and what its target allows.
+    fn check(&self, email: &str, person: &Invitee) -> std::result::Result<(), String> {
+        crate::validate::email("email_address", email).map_err(|e| e.to_string())?;
+        if let Some(d) = person.expires_in_days {
+            crate::validate::in_range("expires_in_days", d, crate::validate::EXPIRES_IN_DAYS_RANGE)
+                .map_err(|e| e.to_string())?;
+        }
+        if matches!(self.target, Target::Application) {
+            if !person.private_metadata.is_empty() {
+                return Err(no_private_metadata().to_string());
+            }
+            if person.role.is_some() {
+                return Err("a role applies to organization invitations only".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn no_private_metadata() -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        "private_metadata applies to organization invitations only (an application invitation carries public metadata alone)",
+    )
 }
 
 /// A fingerprint of a secret key that tells keys apart without revealing them: 64 bits of

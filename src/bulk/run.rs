@@ -27,6 +27,42 @@ pub(super) struct Run {
     pub(super) rate_limited_in_a_row: u32,
     /// How much faster than real time the limits' windows pass.
     pub(super) time_scale: f64,
+    /// What the addresses in flight carry beyond the run's options (only those that carry
+    /// something), until their outcome.
+    pub(super) people: std::collections::HashMap<String, Invitee>,
+}
+
+/// Applies the run's options, then `person`'s (which win), to an invitation or a request.
+macro_rules! with_person {
+    ($n:ident, $inv:expr, $person:expr, $private:tt) => {
+        with_options!($n, $inv);
+        let person: Option<&Invitee> = $person;
+        if let Some(d) = person.and_then(|p| p.expires_in_days) {
+            $n = $n.expires_in_days(d);
+        }
+        if let Some(u) = person.and_then(|p| p.redirect_url.clone()) {
+            $n = $n.redirect_url(u);
+        }
+        let none = serde_json::Map::new();
+        let public = super::invitee::merged(
+            &$inv.public_metadata,
+            person.map_or(&none, |p| &p.public_metadata),
+        );
+        if !public.is_empty() {
+            $n = $n.public_metadata(serde_json::Value::Object(public));
+        }
+        with_person!(@private $private, $n, $inv, person, none);
+    };
+    (@private yes, $n:ident, $inv:expr, $person:ident, $none:ident) => {
+        let private = super::invitee::merged(
+            &$inv.private_metadata,
+            $person.map_or(&$none, |p| &p.private_metadata),
+        );
+        if !private.is_empty() {
+            $n = $n.private_metadata(serde_json::Value::Object(private));
+        }
+    };
+    (@private no, $n:ident, $inv:expr, $person:ident, $none:ident) => {};
 }
 
 /// Which budgets a request draws on: the key's global one, and the endpoint's if any.
@@ -46,16 +82,14 @@ impl Run {
         if let Some(j) = &mut self.journal {
             j.outcomes(outcomes, now_ms())?;
         }
-        for o in outcomes {
-            self.summary.count(&o.kind);
-            on_outcome(o);
-        }
+        self.report_unjournaled(outcomes, on_outcome);
         Ok(())
     }
 
     /// Reports outcomes without journaling them: their addresses stay in doubt.
     fn report_unjournaled<F: FnMut(&Outcome)>(&mut self, outcomes: &[Outcome], on_outcome: &mut F) {
         for o in outcomes {
+            self.people.remove(&o.email);
             self.summary.count(&o.kind);
             on_outcome(o);
         }
@@ -213,6 +247,8 @@ impl Run {
                     .min(Duration::from_secs(60))
                     .div_f64(self.time_scale.max(1.0));
                 let until = Instant::now() + hint.max(floor);
+                self.invite
+                    .report_progress(super::Progress::RateLimited(until));
                 self.global.block_until(until);
                 if let Some(b) = self.endpoint(draw) {
                     b.block_until(until);
@@ -238,7 +274,16 @@ impl Run {
                     self.report(&outcomes, on_outcome)?;
                 }
             }
-            Verdict::Fatal(e) => return Err(e),
+            Verdict::Fatal(e) => {
+                // A refused key or a forbidden request, not executed: the group is not in
+                // doubt, so a journal that records nothing else can be bound to the next run.
+                if !e.may_have_taken_effect()
+                    && let Some(j) = &mut self.journal
+                {
+                    j.withdraw(&group, now_ms())?;
+                }
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -252,9 +297,10 @@ impl Run {
 
     async fn send_application(&mut self, group: &[String], bulk: bool) -> Verdict {
         let inv = &self.invite;
+        let people = &self.people;
         let item = |email: &String| {
             let mut n = NewInvitation::new(email.clone());
-            with_options!(n, inv);
+            with_person!(n, inv, people.get(email), no);
             n
         };
         let result = if bulk {
@@ -266,7 +312,7 @@ impl Run {
                 .await
         } else {
             let mut req = self.invite.clerk.invitations().create(group[0].clone());
-            with_options!(req, inv);
+            with_person!(req, inv, people.get(&group[0]), no);
             req.with_retry(Self::policy()).await.map(|i| vec![i])
         };
         match result {
@@ -292,11 +338,13 @@ impl Run {
         let org = inv.clerk.organization(id.clone()).invitations();
         let result = if bulk {
             let items = group.iter().map(|email| {
-                let mut n = NewOrganizationInvitation::new(email.clone(), role.clone());
+                let person = self.people.get(email);
+                let role = person.and_then(|p| p.role.clone()).unwrap_or(role.clone());
+                let mut n = NewOrganizationInvitation::new(email.clone(), role);
                 if let Some(u) = inviter {
                     n = n.inviter_user_id(u.clone());
                 }
-                with_options!(n, inv);
+                with_person!(n, inv, person, yes);
                 n
             });
             // The bulk answer does not say which were there already: one the service stamped
@@ -318,11 +366,13 @@ impl Run {
                         .collect::<Vec<_>>()
                 })
         } else {
-            let mut req = org.create(group[0].clone(), role.clone());
+            let person = self.people.get(&group[0]);
+            let role = person.and_then(|p| p.role.clone()).unwrap_or(role.clone());
+            let mut req = org.create(group[0].clone(), role);
             if let Some(u) = inviter {
                 req = req.inviter_user_id(u.clone());
             }
-            with_options!(req, inv);
+            with_person!(req, inv, person, yes);
             // A single create says whether the invitation existed before it.
             req.with_retry(Self::policy()).await.map(|c| {
                 let existed = c.existed;

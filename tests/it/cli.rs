@@ -54,9 +54,29 @@ async fn invite_from_a_csv_text_json_dry_run_and_header_only() {
         "name,email\nAda,ada@cli.test\nGrace,GRACE@cli.test\nTaken,taken@cli.test\nBad,not an email\nShort\nAda again,ada@cli.test\n",
     );
 
+    // A column that holds no field of an invitation is refused before anything is read.
+    let mut c = tool(&emu);
+    c.args(["invite", "--csv"]).arg(&csv);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 1") && stderr.contains("`name`"),
+        "{stderr}"
+    );
+    assert_eq!(emu.request_count(), 0);
+
     // --dry-run sends nothing.
     let mut c = tool(&emu);
-    c.args(["--json", "invite", "--dry-run", "--csv"]).arg(&csv);
+    c.args([
+        "--json",
+        "invite",
+        "--map",
+        "name=ignore",
+        "--dry-run",
+        "--csv",
+    ])
+    .arg(&csv);
     let out = run(c).await;
     assert_eq!(
         out.status.code(),
@@ -76,7 +96,8 @@ async fn invite_from_a_csv_text_json_dry_run_and_header_only() {
 
     // The real run, as text.
     let mut c = tool(&emu);
-    c.args(["invite", "--csv"]).arg(&csv);
+    c.args(["invite", "--map", "name=ignore", "--csv"])
+        .arg(&csv);
     let out = run(c).await;
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -109,7 +130,8 @@ async fn invite_from_a_csv_text_json_dry_run_and_header_only() {
 
     // Again, as JSON: everyone is there already.
     let mut c = tool(&emu);
-    c.args(["--json", "invite", "--csv"]).arg(&csv);
+    c.args(["--json", "invite", "--map", "name=ignore", "--csv"])
+        .arg(&csv);
     let lines = json_lines(&run(c).await);
     let again: Vec<&str> = lines.iter().filter_map(|l| l["outcome"].as_str()).collect();
     assert_eq!(again.iter().filter(|k| **k == "already_invited").count(), 2);

@@ -186,6 +186,22 @@ pub(crate) struct InviteOpts {
     /// Where the accept link leads.
     #[arg(long)]
     pub(crate) redirect_url: Option<String>,
+    /// Public metadata of the invitation, a JSON object (`'{"plan":"team"}'`); a roster's
+    /// `public_metadata.KEY` columns are laid over it.
+    #[arg(long, value_name = "JSON", value_parser = parse_object)]
+    pub(crate) public_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Private metadata of the invitation, a JSON object (organization invitations only).
+    #[arg(long, value_name = "JSON", value_parser = parse_object)]
+    pub(crate) private_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A JSON object.
+pub(crate) fn parse_object(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err("a JSON object, such as '{\"plan\":\"team\"}'".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 #[derive(Args, Clone)]
@@ -213,9 +229,12 @@ pub(crate) struct PageOpts {
 
 #[derive(Args)]
 pub(crate) struct InviteArgs {
-    /// CSV file: a column named `email` or `email_address`, else the first column.
+    /// CSV file (`-` for standard input): a header naming an address column and what each
+    /// other column holds (see --map).
     #[arg(long)]
     pub(crate) csv: PathBuf,
+    #[command(flatten)]
+    pub(crate) read: CsvOpts,
     /// Invite to this organization (with --role).
     #[arg(long, requires = "role")]
     pub(crate) org: Option<String>,
@@ -246,9 +265,12 @@ pub(crate) struct EraseArgs {
     /// `ba@x.com` are not `a@x.com`.
     #[arg(long)]
     pub(crate) email: Vec<String>,
-    /// CSV file of addresses: a column named `email` or `email_address`, else the first column.
+    /// CSV file of addresses (`-` for standard input): its address column is found by its
+    /// header (or --column); other columns are not read.
     #[arg(long, conflicts_with = "email")]
     pub(crate) csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) read: CsvOpts,
     /// Record each erased address here as it finishes; a rerun with the same journal skips
     /// them.
     #[arg(long)]
@@ -276,10 +298,12 @@ pub(crate) struct RevokeArgs {
     /// Only invitations to this address (repeatable).
     #[arg(long)]
     pub(crate) email: Vec<String>,
-    /// Only invitations to the addresses of this CSV file (a column named `email` or
-    /// `email_address`, else the first).
+    /// Only invitations to the addresses of this CSV file (`-` for standard input): its
+    /// address column is found by its header (or --column); other columns are not read.
     #[arg(long)]
     pub(crate) csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) read: CsvOpts,
     /// Record each revoked invitation here; a rerun with the same journal skips them.
     #[arg(long)]
     pub(crate) journal: Option<PathBuf>,

@@ -32,9 +32,9 @@ pub(crate) async fn erase(clerk: &Clerk, out: &Output, args: EraseArgs) -> Resul
     let mut stopped = None;
     let emails: Box<dyn Iterator<Item = String>> = match &args.csv {
         Some(path) => {
-            let rows = CsvEmails::open(path, bad.clone())?;
+            let rows = CsvRows::open(path, &args.read, Columns::AddressOnly, bad.clone())?;
             stopped = Some(rows.stopped.clone());
-            Box::new(rows)
+            Box::new(rows.map(|r| r.email))
         }
         None => Box::new(args.email.clone().into_iter()),
     };

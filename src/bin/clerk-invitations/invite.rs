@@ -9,7 +9,7 @@ pub(crate) async fn invite(
     emulator: bool,
 ) -> Result<u8, Failure> {
     let bad = Rc::new(RefCell::new(Vec::new()));
-    let rows = CsvEmails::open(&args.csv, bad.clone())?;
+    let rows = CsvRows::open(&args.csv, &args.read, Columns::Mapped, bad.clone())?;
     let stopped = rows.stopped.clone();
     let (mut run, limits) = match (&args.org, &args.role) {
         (Some(org), Some(role)) => {
@@ -40,70 +40,27 @@ pub(crate) async fn invite(
     if let Some(u) = &args.opts.redirect_url {
         run = run.redirect_url(u.clone());
     }
+    if let Some(m) = &args.opts.public_metadata {
+        run = run.public_metadata(m.clone());
+    }
+    if let Some(m) = &args.opts.private_metadata {
+        run = run.private_metadata(m.clone());
+    }
 
     // On a terminal: a bar whose total is the file's data rows (no header), less what the
     // journal already holds, or a running count for a pipe (which is never read twice).
-    let progress = (!out.json && std::io::stderr().is_terminal()).then(|| {
-        let bar = match count_rows(&args.csv) {
-            Some(rows) => {
-                let bar = indicatif::ProgressBar::new(rows);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar
-            }
-            None => {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{spinner} {pos} rows  {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-                );
-                bar
-            }
-        };
-        bar.enable_steady_tick(std::time::Duration::from_millis(500));
-        bar
-    });
-    if let Some(bar) = &progress {
-        let bar = bar.clone();
-        run = run.on_progress(move |p| match p {
-            Progress::DoneEarlier => {
-                if let Some(len) = bar.length() {
-                    bar.set_length(len.saturating_sub(1));
-                }
-            }
-            Progress::Waiting(until) => {
-                let secs = until.saturating_duration_since(Instant::now()).as_secs();
-                let at = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
-                let clock = httpdate::fmt_http_date(at);
-                bar.set_message(format!(
-                    "waiting for the rate limits: sending resumes in {secs} s ({clock})"
-                ));
-            }
-            Progress::Sending => bar.set_message("sending"),
-            _ => {}
-        });
+    let mut display = Display::new(
+        count_rows(&args.csv, &args.read),
+        args.dry_run,
+        limits.max_rate(),
+    );
+    if let Some(hook) = display.hook() {
+        run = run.on_progress(hook);
     }
     let started = Instant::now();
-    let max_rate = limits.max_rate();
-    let mut sent: u64 = 0;
     let mut seen: u64 = 0;
     let mut emit = |o: &Outcome| {
         seen += 1;
-        if let Some(bar) = &progress {
-            bar.inc(1);
-            if !matches!(o.kind, OutcomeKind::Invalid { .. }) {
-                sent += 1;
-            }
-            // The sustained rate: addresses handled over the whole run, waits included.
-            let rate = sent as f64 / started.elapsed().as_secs_f64().max(0.001);
-            let left = bar.length().unwrap_or(0).saturating_sub(bar.position());
-            bar.set_message(format!(
-                "{rate:.2}/s sustained, ETA {:.0} s at the limits' {max_rate:.2}/s",
-                left as f64 / max_rate
-            ));
-        }
         let line = if out.json {
             serde_json::to_string(o).unwrap_or_default()
         } else {
@@ -116,12 +73,7 @@ pub(crate) async fn invite(
             };
             tsv(&[o.kind.name(), &o.email, &detail])
         };
-        match &progress {
-            Some(bar) => bar.println(line),
-            None => {
-                let _ = writeln!(std::io::stdout().lock(), "{line}");
-            }
-        }
+        display.outcome(&line, !matches!(o.kind, OutcomeKind::Invalid { .. }));
     };
     // Ctrl-C or SIGTERM: stop sending, finish and journal what is in flight, print the counts
     // and how to resume. A second one exits at once (the journal is flushed after every
@@ -135,8 +87,28 @@ pub(crate) async fn invite(
         std::process::exit(i32::from(EXIT_INTERRUPTED));
     });
     run = run.stop_on(stop_rx);
+    // Each row as an invitee; a row whose cells are not values of their fields is invalid.
+    let org = args.org.clone();
+    let rows_bad = bad.clone();
+    let people = rows.filter_map(move |row| {
+        let checked = invitee(&row.email, &row.fields).and_then(|(person, row_org)| match row_org
+        {
+            Some(o) if Some(&o) != org.as_ref() => Err(format!(
+                "organization `{}`: a run invites to one organization (--org); a roster across organizations goes through `plan` and `apply`",
+                o.escape_debug()
+            )),
+            _ => Ok(person),
+        });
+        match checked {
+            Ok(person) => Some(person),
+            Err(why) => {
+                rows_bad.borrow_mut().push(malformed(row.line, &why));
+                None
+            }
+        }
+    });
     let result = run
-        .run(rows, |o| {
+        .run_invitees(people, |o| {
             for b in bad.borrow_mut().drain(..) {
                 emit(&b);
             }
@@ -148,11 +120,9 @@ pub(crate) async fn invite(
     for b in &trailing {
         emit(b);
     }
-    if let Some(bar) = &progress {
-        // The last state stays on screen: `N/N rows`.
-        bar.finish();
-    }
     watcher.abort();
+    let interrupted_run = result.as_ref().is_ok_and(|s| s.interrupted);
+    display.finish(interrupted_run);
     let summary: Summary = result?;
     let malformed_rows = count_malformed(seen, &summary);
     if out.json {

@@ -18,14 +18,14 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use clerk_invitations::bulk::{BulkInvite, BulkLimits, Outcome, OutcomeKind, Progress, Summary};
 use clerk_invitations::emulator::Emulator;
 use clerk_invitations::{
-    Clerk, Error, ErrorKind, Invitation, InvitationStatus, OrganizationInvitation,
+    Clerk, Created, Error, ErrorKind, Invitation, InvitationStatus, OrganizationInvitation,
     OrganizationInvitationWithPublicOrganizationData,
 };
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
@@ -35,7 +35,9 @@ mod csv_input;
 mod erase;
 mod invite;
 mod output;
+mod progress;
 mod revoke;
+mod roster_fields;
 mod webhook;
 
 use args::*;
@@ -43,7 +45,9 @@ use csv_input::*;
 use erase::*;
 use invite::*;
 use output::*;
+use progress::*;
 use revoke::*;
+use roster_fields::*;
 
 /// Applies `--limit` and `--offset` to a list request.
 macro_rules! page_opts {
@@ -83,7 +87,8 @@ macro_rules! print_items {
     };
 }
 
-/// Applies `--expires-in-days`, `--no-notify` and `--redirect-url` to a create request.
+/// Applies `--expires-in-days`, `--no-notify`, `--redirect-url` and `--public-metadata` to a
+/// create request.
 macro_rules! invite_opts {
     ($req:ident, $opts:expr) => {
         $req = $req.notify(!$opts.no_notify);
@@ -92,6 +97,9 @@ macro_rules! invite_opts {
         }
         if let Some(u) = $opts.redirect_url.clone() {
             $req = $req.redirect_url(u);
+        }
+        if let Some(m) = $opts.public_metadata.clone() {
+            $req = $req.public_metadata(serde_json::Value::Object(m));
         }
     };
 }
@@ -182,6 +190,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             opts,
             ignore_existing,
         } => {
+            if opts.private_metadata.is_some() {
+                return Err(fail(
+                    2,
+                    "--private-metadata applies to organization invitations only (org create)",
+                ));
+            }
             let mut req = clerk
                 .invitations()
                 .create(email)
@@ -210,7 +224,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             }
             None => return revoke_stale(&clerk, &out, args).await,
         },
-        Command::Org(cmd) => org(&clerk, &out, cmd).await?,
+        Command::Org(cmd) => return org(&clerk, &out, cmd).await,
         Command::User(UserCommand::OrgInvitations {
             user_id,
             status: wanted,
@@ -233,7 +247,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     Ok(0)
 }
 
-async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure> {
+async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<u8, Failure> {
     match cmd {
         OrgCommand::Create {
             organization_id,
@@ -250,8 +264,11 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
                 req = req.inviter_user_id(u);
             }
             invite_opts!(req, opts);
+            if let Some(m) = opts.private_metadata.clone() {
+                req = req.private_metadata(serde_json::Value::Object(m));
+            }
             let created = req.await?;
-            out.org_invitation(&created);
+            return Ok(out.org_created(&created));
         }
         OrgCommand::List {
             organization_id,
@@ -311,7 +328,7 @@ async fn org(clerk: &Clerk, out: &Output, cmd: OrgCommand) -> Result<(), Failure
             print_items!(req, list.page, |i| out.org_invitation_with_org(i));
         }
     }
-    Ok(())
+    Ok(0)
 }
 
 fn status(s: &str) -> Result<InvitationStatus, Failure> {

@@ -74,6 +74,41 @@ impl Output {
         });
     }
 
+    /// An organization create's invitation, with whether it existed and carries what was
+    /// asked (in JSON, `existed`, `role_applied` and `metadata_applied` beside its fields; in
+    /// text, a note on standard error). Exit code 1 when the service kept an invitation with
+    /// another role or other metadata.
+    pub(crate) fn org_created(&self, c: &Created<OrganizationInvitation>) -> u8 {
+        if self.json {
+            let mut v = serde_json::to_value(&c.invitation).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("existed".into(), c.existed.into());
+                o.insert("role_applied".into(), c.role_applied.into());
+                o.insert("metadata_applied".into(), c.metadata_applied.into());
+            }
+            let _ = writeln!(std::io::stdout().lock(), "{v}");
+        } else {
+            self.org_invitation(c);
+        }
+        let mut unapplied = Vec::new();
+        if !c.role_applied {
+            unapplied.push(format!("its role stays {}", c.role));
+        }
+        if !c.metadata_applied {
+            unapplied.push("its metadata stays as it was".to_string());
+        }
+        if unapplied.is_empty() {
+            return 0;
+        }
+        eprintln!(
+            "{} already has a pending invitation ({}) and the service answered with it unchanged: {}; to change it, revoke it and invite again",
+            esc(&c.email_address),
+            esc(&c.id),
+            esc(&unapplied.join(", "))
+        );
+        1
+    }
+
     pub(crate) fn org_invitation(&self, i: &OrganizationInvitation) {
         self.json_or(i, || {
             tsv(&[

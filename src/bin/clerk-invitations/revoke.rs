@@ -27,9 +27,9 @@ pub(crate) async fn revoke_stale(
     let mut emails = args.email.clone();
     if let Some(path) = &args.csv {
         let bad = Rc::new(RefCell::new(Vec::new()));
-        let rows = CsvEmails::open(path, bad)?;
+        let rows = CsvRows::open(path, &args.read, Columns::AddressOnly, bad)?;
         let stopped = rows.stopped.clone();
-        emails.extend(rows);
+        emails.extend(rows.map(|r| r.email));
         if let Some(line) = stopped.get() {
             return Err(fail(
                 2,
