@@ -15,6 +15,22 @@ pub fn normalize(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Whether the crate would send `email` (the check every create and bulk run makes before
+/// sending): a local part and a domain around one `@`, no white space, control characters,
+/// `,` or `;`, at most 320 bytes. Deliberately permissive: the service has the last word.
+///
+/// ```
+/// use clerk_invitations::address;
+/// assert!(address::check("ada@example.com").is_ok());
+/// assert!(address::check("ada@example.com;grace@example.com").unwrap_err().is_invalid_input());
+/// ```
+///
+/// # Errors
+/// An [`InvalidInput`](crate::ErrorKind::InvalidInput) error saying what is wrong.
+pub fn check(email: &str) -> crate::Result<()> {
+    crate::validate::email("email_address", email)
+}
+
 /// Whether `a` and `b` are the same address, by [`normalize`]'s rule. Allocates only when one
 /// of them is not ASCII.
 pub fn same(a: &str, b: &str) -> bool {

@@ -153,8 +153,17 @@ impl Clerk {
         self.inner.production
     }
 
-    /// A fingerprint of the key that tells keys apart without revealing them.
-    pub(crate) fn key_fingerprint(&self) -> String {
+    /// A fingerprint of the secret key that tells keys apart without revealing them (64 bits
+    /// of FNV-1a, `fnv1a64:` and 16 hex digits): what the journals and the CLI's saved plans
+    /// record to refuse being resumed or applied with another key.
+    ///
+    /// ```
+    /// let a = clerk_invitations::Clerk::builder().secret_key("sk_test_a").build().unwrap();
+    /// let b = clerk_invitations::Clerk::builder().secret_key("sk_test_b").build().unwrap();
+    /// assert_ne!(a.key_fingerprint(), b.key_fingerprint());
+    /// assert!(!a.key_fingerprint().contains("sk_test_a"));
+    /// ```
+    pub fn key_fingerprint(&self) -> String {
         use progenitor_client::ClientInfo;
         crate::bulk::key_fingerprint(self.inner.raw.inner().auth.as_bytes())
     }

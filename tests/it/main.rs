@@ -13,6 +13,8 @@ mod cli_lying_lists;
 #[cfg(feature = "cli")]
 mod cli_operator;
 #[cfg(feature = "cli")]
+mod cli_roster;
+#[cfg(feature = "cli")]
 mod cli_webhook;
 
 mod calls;

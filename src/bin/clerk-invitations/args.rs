@@ -1,6 +1,8 @@
 //! The command line: subcommands, options and their help.
 
 use super::*;
+use crate::apply::ApplyArgs;
+use crate::plan::PlanArgs;
 
 #[derive(Parser)]
 #[command(
@@ -64,6 +66,27 @@ pub(crate) enum Command {
     Revoke(RevokeArgs),
     /// Invite every address of a CSV file, within the rate limits.
     Invite(InviteArgs),
+    /// What applying a roster would do, checked against the service: per address, invite,
+    /// already pending (with the same or other role and metadata), accepted, revoked or
+    /// expired and to invite again; with --prune, pending invitations the roster does not
+    /// list, to revoke. --out saves the plan for `apply`.
+    Plan(PlanArgs),
+    /// Do exactly what a saved plan says: each address is checked again first (a change since
+    /// the plan is a conflict, not acted on), within the rate limits, resumable.
+    Apply(ApplyArgs),
+    /// Print a shell completion script: `clerk-invitations completions bash >
+    /// /etc/bash_completion.d/clerk-invitations`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `clerk-invitations man | man -l -`; with --dir, write
+    /// one page per command there.
+    Man {
+        /// Write `clerk-invitations.1` and one `clerk-invitations-COMMAND.1` per command here.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Delete application invitations for good, in any status (DELETE /invitations/{id}).
     Delete {
         /// The ids of the invitations to delete (`inv_...`).

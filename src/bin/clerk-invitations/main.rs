@@ -22,7 +22,7 @@ use clerk_invitations::{
     OrganizationInvitationWithPublicOrganizationData,
 };
 use futures_util::TryStreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -30,13 +30,16 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
+mod apply;
 mod args;
 mod csv_input;
 mod erase;
 mod invite;
 mod output;
+mod plan;
 mod progress;
 mod revoke;
+mod roster;
 mod roster_fields;
 mod webhook;
 
@@ -155,6 +158,21 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
+    // Completions and the manual need no key and no service.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = with_epilogue(Cli::command());
+            clap_complete::generate(
+                *shell,
+                &mut cmd,
+                "clerk-invitations",
+                &mut std::io::stdout(),
+            );
+            return Ok(0);
+        }
+        Command::Man { dir } => return man(dir.as_deref()),
+        _ => {}
+    }
     // Verifying a delivery needs no key and no service.
     if let Command::Webhook(WebhookCommand::Verify { secret, at }) = &cli.command {
         return webhook::verify(secret.as_deref(), *at, &Output { json: cli.json });
@@ -238,6 +256,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             print_items!(req, page, |i| out.org_invitation_with_org(i));
         }
         Command::Invite(args) => return invite(&clerk, &out, args, cli.emulator).await,
+        Command::Plan(args) => return plan::plan(&clerk, &out, args).await,
+        Command::Apply(args) => return apply::apply(&clerk, &out, args).await,
+        Command::Completions { .. } | Command::Man { .. } => {}
         Command::Delete { invitation_ids } => return delete(&clerk, &out, invitation_ids).await,
         Command::Erase(args) => return erase(&clerk, &out, args).await,
         Command::Webhook(WebhookCommand::Verify { secret, at }) => {
@@ -345,6 +366,41 @@ fn status(s: &str) -> Result<InvitationStatus, Failure> {
             ),
         ))
     }
+}
+
+/// The manual: the tool's page on standard output, or with `dir` one page per command
+/// (`clerk-invitations.1`, `clerk-invitations-invite.1`, ...) written there.
+fn man(dir: Option<&Path>) -> Result<u8, Failure> {
+    let cmd = with_epilogue(Cli::command());
+    let render = |cmd: clap::Command| -> Result<Vec<u8>, Failure> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut page)
+            .map_err(|e| fail(1, e.to_string()))?;
+        Ok(page)
+    };
+    let Some(dir) = dir else {
+        let _ = std::io::stdout().lock().write_all(&render(cmd)?);
+        return Ok(0);
+    };
+    let mut pages = vec![("clerk-invitations".to_string(), cmd.clone())];
+    for sub in cmd.get_subcommands() {
+        let name = format!("clerk-invitations-{}", sub.get_name());
+        pages.push((
+            name.clone(),
+            sub.clone().display_name(name.clone()).bin_name(name),
+        ));
+    }
+    for (name, page) in pages {
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, render(page)?).map_err(|e| {
+            fail(
+                2,
+                format!("cannot write {}: {e}", esc(&path.display().to_string())),
+            )
+        })?;
+    }
+    Ok(0)
 }
 
 /// Every command's help ends with the environment and the exit codes.
