@@ -66,7 +66,7 @@ async fn invite_from_a_csv_text_json_dry_run_and_header_only() {
     );
     assert_eq!(emu.request_count(), 0);
 
-    // --dry-run sends nothing.
+    // --dry-run asks the service and sends nothing.
     let mut c = tool(&emu);
     c.args([
         "--json",
@@ -83,16 +83,16 @@ async fn invite_from_a_csv_text_json_dry_run_and_header_only() {
         Some(1),
         "invalid rows make the exit code 1"
     );
-    assert_eq!(emu.request_count(), 0, "a dry run sends nothing");
+    assert!(emu.invitations().is_empty(), "a dry run sends nothing");
     let lines = json_lines(&out);
     let would: Vec<&str> = lines
         .iter()
-        .filter(|l| l["outcome"] == "would_invite")
+        .filter(|l| l["action"] == "invite")
         .map(|l| l["email"].as_str().unwrap())
         .collect();
     assert_eq!(would.len(), 3, "{lines:?}");
-    let summary = &lines.last().unwrap()["summary"];
-    assert_eq!(summary["duplicates_in_input"], 1);
+    let duplicates = lines.iter().filter(|l| l["state"] == "duplicate").count();
+    assert_eq!(duplicates, 1);
 
     // The real run, as text.
     let mut c = tool(&emu);

@@ -2,7 +2,8 @@
 //! run, escaped output, clean-up campaigns, interrupting, help, terminals and progress.
 
 use crate::cli::*;
-use clerk_invitations::emulator::{DEFAULT_EMULATOR_KEY, Emulator};
+use crate::pty::{Terminal, on_a_terminal};
+use clerk_invitations::emulator::Emulator;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -361,54 +362,16 @@ fn every_option_and_argument_has_help_and_every_help_names_env_and_exit_codes() 
     assert!(!help(&["org", "pending"]).contains("--status"));
 }
 
-/// Runs the tool on a pseudo-terminal (stdin, stdout and stderr), typing `input` and then an
-/// end of file when given; returns what the terminal showed and the exit code.
-async fn on_a_terminal(emu: &Emulator, args: &[&str], input: Option<&str>) -> (String, i32) {
-    const PTY: &str = r#"
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-data = os.environ.get("PTY_INPUT")
-if data is not None:
-    time.sleep(0.5)
-    os.write(fd, data.encode())
-    os.write(fd, b"\x04")
-out = b""
-while True:
-    try:
-        chunk = os.read(fd, 65536)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.WEXITSTATUS(status))
-"#;
-    let mut c = Command::new("python3");
-    c.arg("-c").arg(PTY).arg(BIN).args(args);
-    c.env("CLERK_SECRET_KEY", DEFAULT_EMULATOR_KEY)
-        .env("CLERK_API_URL", emu.base_url())
-        .env("CLERK_SETTLE_WINDOW_MS", "300");
-    if let Some(i) = input {
-        c.env("PTY_INPUT", i);
-    }
-    let out = run(c).await;
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdin_on_a_terminal_is_read_once_and_invites() {
     let emu = Emulator::start().await.unwrap();
     let (shown, code) = on_a_terminal(
         &emu,
         &["invite", "--csv", "/dev/stdin"],
-        Some("email\nfirst@tty.test\nsecond@tty.test\n"),
+        Terminal {
+            input: Some("email\nfirst@tty.test\nsecond@tty.test\n"),
+            ..Terminal::default()
+        },
     )
     .await;
     assert_eq!(code, 0, "{shown}");
@@ -449,7 +412,7 @@ async fn the_progress_of_a_two_thousand_row_run_ends_at_two_thousand_of_two_thou
             "--journal",
             journal_arg,
         ],
-        None,
+        Terminal::default(),
     )
     .await;
     assert_eq!(code, 0, "{shown}");
@@ -481,7 +444,7 @@ async fn the_progress_of_a_two_thousand_row_run_ends_at_two_thousand_of_two_thou
             "--journal",
             journal_arg,
         ],
-        None,
+        Terminal::default(),
     )
     .await;
     assert_eq!(code, 0, "{shown}");

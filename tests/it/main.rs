@@ -1,5 +1,7 @@
 //! The integration suite: one binary, one module per area.
 
+#[cfg(feature = "cli")]
+mod pty;
 mod support;
 
 #[cfg(feature = "emulator")]
@@ -14,6 +16,8 @@ mod cli_lying_lists;
 mod cli_operator;
 #[cfg(feature = "cli")]
 mod cli_roster;
+#[cfg(feature = "cli")]
+mod cli_terminal;
 #[cfg(feature = "cli")]
 mod cli_webhook;
 

@@ -270,7 +270,8 @@ pub(crate) struct InviteArgs {
     /// Record outcomes here as they happen; a rerun with the same journal resumes.
     #[arg(long)]
     pub(crate) journal: Option<PathBuf>,
-    /// Check and de-duplicate the file without sending anything.
+    /// Check the file against the service and print what the run would do (as `plan`
+    /// does), sending nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
     #[command(flatten)]

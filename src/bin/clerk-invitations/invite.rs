@@ -8,6 +8,24 @@ pub(crate) async fn invite(
     args: InviteArgs,
     emulator: bool,
 ) -> Result<u8, Failure> {
+    if args.dry_run {
+        // A dry run is the plan of the file against the service: it asks, and sends nothing.
+        let roster = crate::roster::RosterArgs {
+            roster: args.csv.clone(),
+            read: args.read.clone(),
+            org: args.org.clone(),
+            role: args.role.clone(),
+            inviter: args.inviter.clone(),
+            opts: args.opts.clone(),
+        };
+        let plan = crate::plan::compute(clerk, &roster, false).await?;
+        crate::plan::print_plan(out, &plan);
+        let invalid = plan
+            .entries
+            .iter()
+            .any(|e| e.state == crate::plan::State::Invalid);
+        return Ok(u8::from(invalid));
+    }
     let bad = Rc::new(RefCell::new(Vec::new()));
     let rows = CsvRows::open(&args.csv, &args.read, Columns::Mapped, bad.clone())?;
     let stopped = rows.stopped.clone();
@@ -57,6 +75,7 @@ pub(crate) async fn invite(
     if let Some(hook) = display.hook() {
         run = run.on_progress(hook);
     }
+    let notice = display.notice();
     let started = Instant::now();
     let mut seen: u64 = 0;
     let mut emit = |o: &Outcome| {
@@ -81,7 +100,7 @@ pub(crate) async fn invite(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(async move {
         interrupted().await;
-        eprintln!("stopping after the request in flight (interrupt again to exit at once)");
+        notice("stopping after the request in flight (interrupt again to exit at once)");
         let _ = stop_tx.send(true);
         interrupted().await;
         std::process::exit(i32::from(EXIT_INTERRUPTED));

@@ -143,6 +143,15 @@ impl Display {
         ));
     }
 
+    /// Prints a note on standard error on a line of its own, above the bar.
+    pub(crate) fn notice(&self) -> impl Fn(&str) + Send + 'static {
+        let bar = self.bar.clone();
+        move |text: &str| match &bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
     /// Leaves the bar at the true count, saying how the run ended.
     pub(crate) fn finish(self, interrupted: bool) {
         if let Some(t) = &self.ticker {
@@ -150,6 +159,8 @@ impl Display {
         }
         if let Some(bar) = &self.bar {
             bar.abandon_with_message(if interrupted { "interrupted" } else { "done" });
+            // The bar's last line is left without an end: what follows starts a line of its own.
+            eprintln!();
         }
     }
 }
