@@ -17,6 +17,8 @@ mod cli_operator;
 #[cfg(feature = "cli")]
 mod cli_roster;
 #[cfg(feature = "cli")]
+mod cli_roster_input;
+#[cfg(feature = "cli")]
 mod cli_terminal;
 #[cfg(feature = "cli")]
 mod cli_webhook;
