@@ -30,11 +30,14 @@ pub(crate) const AFTER_HELP: &str = "Environment:
 
 Exit codes:
   0  success
-  1  the service refused the request, or some addresses or invitations were invalid or failed
-  2  bad usage, or an unreadable or malformed input file
+  1  the service refused the request; some addresses or invitations were invalid, failed or in
+     conflict; or the service kept an invitation with another role or metadata
+  2  bad usage, an unreadable, malformed or unmappable input file, or a roster changed since
+     its plan
   3  configuration: no key, a bad URL, an unusable journal
   4  the service could not be reached (connection or timeout)
-  5  the journal belongs to another run, or another run holds it (nothing was sent)
+  5  the journal or plan belongs to another run, service or key, or another run holds the
+     journal (nothing was sent)
   6  interrupted by Ctrl-C or SIGTERM (the counts and the command to resume are printed)";
 
 #[derive(Subcommand)]

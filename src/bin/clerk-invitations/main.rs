@@ -4,12 +4,15 @@
 //! The secret key comes from `CLERK_SECRET_KEY` (and the base URL from `CLERK_API_URL`); it is
 //! never printed. `--emulator` runs against an in-process emulator instead.
 //!
-//! Exit codes: 0 success; 1 the service refused the request, or some addresses were invalid or
-//! failed; 2 bad usage or an unreadable input file; 3 configuration (no key, bad URL, unusable
-//! journal); 4 the service could not be reached (connection or timeout); 5 the journal belongs
-//! to another run (another target, organization, role, service, key or input) or another run
-//! holds it; 6 interrupted by Ctrl-C or SIGTERM (the counts and the command to resume are
-//! printed).
+//! Exit codes: 0 success; 1 the service refused the request, or some addresses were invalid,
+//! failed or in conflict; 2 bad usage, an unreadable or unmappable input file, or a roster
+//! changed since its plan; 3 configuration (no key, bad URL, unusable journal); 4 the service
+//! could not be reached (connection or timeout); 5 the journal or plan belongs to another run
+//! (another target, organization, role, service, key or input) or another run holds it; 6
+//! interrupted by Ctrl-C or SIGTERM (the counts and the command to resume are printed).
+//!
+//! `plan ROSTER` prints what applying a roster would do against the service, `apply PLAN` does
+//! exactly that.
 //!
 //! `delete ID...` deletes application invitations; `erase --email A` (or `--csv`) deletes every
 //! application invitation of each address, for data-erasure requests.
