@@ -34,6 +34,8 @@ pub struct Invitee {
     pub redirect_url: Option<String>,
     /// Days until the invitation expires, instead of the run's.
     pub expires_in_days: Option<u32>,
+    /// The email template (application invitations only; an organization run refuses it).
+    pub template_slug: Option<crate::TemplateSlug>,
 }
 
 impl Invitee {
@@ -80,6 +82,13 @@ impl Invitee {
         self
     }
 
+    /// The email template (application invitations only).
+    #[must_use]
+    pub fn template_slug(mut self, slug: impl Into<crate::TemplateSlug>) -> Self {
+        self.template_slug = Some(slug.into());
+        self
+    }
+
     /// Whether this person carries anything beyond the address.
     pub(super) fn is_plain(&self) -> bool {
         self.public_metadata.is_empty()
@@ -87,6 +96,7 @@ impl Invitee {
             && self.role.is_none()
             && self.redirect_url.is_none()
             && self.expires_in_days.is_none()
+            && self.template_slug.is_none()
     }
 }
 

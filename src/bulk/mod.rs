@@ -556,6 +556,8 @@ impl BulkInvite {
             if person.role.is_some() {
                 return Err("a role applies to organization invitations only".into());
             }
+        } else if person.template_slug.is_some() {
+            return Err("a template applies to application invitations only".into());
         }
         Ok(())
     }

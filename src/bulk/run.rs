@@ -62,7 +62,12 @@ macro_rules! with_person {
             $n = $n.private_metadata(serde_json::Value::Object(private));
         }
     };
-    (@private no, $n:ident, $inv:expr, $person:ident, $none:ident) => {};
+    (@private no, $n:ident, $inv:expr, $person:ident, $none:ident) => {
+        // An application invitation: no private metadata, and perhaps a template.
+        if let Some(t) = $person.and_then(|p| p.template_slug.clone()) {
+            $n = $n.template_slug(t);
+        }
+    };
 }
 
 /// Which budgets a request draws on: the key's global one, and the endpoint's if any.

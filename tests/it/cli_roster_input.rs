@@ -5,7 +5,7 @@
 
 use crate::cli::{BIN, json_lines, run, temp_dir, tool, write};
 use clerk_invitations::emulator::Emulator;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -326,5 +326,63 @@ fn completions_and_the_manual_know_every_command() {
             "a page for {c}"
         );
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_column_reaches_the_request_and_an_unknown_template_is_invalid() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let mut inv = crate::support::invitation();
+    inv["email_address"] = json!("t@template.test");
+    Mock::given(method("POST"))
+        .and(path_regex("^/v1/invitations(/bulk)?$"))
+        .respond_with(move |r: &wiremock::Request| {
+            let bulk = r.url.path().ends_with("/bulk");
+            ResponseTemplate::new(200).set_body_json(if bulk {
+                json!([inv.clone()])
+            } else {
+                inv.clone()
+            })
+        })
+        .mount(&server)
+        .await;
+    let dir = temp_dir("template");
+    let csv = dir.join("t.csv");
+    write(
+        &csv,
+        "email,template\nt@template.test,waitlist_invitation\nu@template.test,newsletter\n",
+    );
+    let mut c = Command::new(BIN);
+    c.env("CLERK_SECRET_KEY", "sk_test_TemplateFixtureOnly")
+        .env("CLERK_API_URL", format!("{}/v1", server.uri()))
+        .args(["--json", "invite", "--csv"])
+        .arg(&csv);
+    let out = run(c).await;
+    let lines = json_lines(&out);
+    let invalid: Vec<&Value> = lines.iter().filter(|l| l["outcome"] == "invalid").collect();
+    assert_eq!(invalid.len(), 1, "{lines:?}");
+    assert!(
+        invalid[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`newsletter` is not a template")
+    );
+    let bodies: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let sent = if bodies[0].is_array() {
+        bodies[0][0].clone()
+    } else {
+        bodies[0].clone()
+    };
+    assert_eq!(sent["template_slug"], "waitlist_invitation", "{sent}");
+    assert_eq!(sent["email_address"], "t@template.test");
     std::fs::remove_dir_all(&dir).unwrap();
 }

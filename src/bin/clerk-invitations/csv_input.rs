@@ -26,7 +26,7 @@ pub(crate) struct CsvOpts {
     #[arg(long, value_parser = parse_delimiter)]
     pub(crate) delimiter: Option<u8>,
     /// What a column holds, when its header does not say (repeatable): `COLUMN=FIELD`, FIELD
-    /// one of `role`, `organization`, `redirect_url`, `expires_in_days`,
+    /// one of `role`, `organization`, `redirect_url`, `expires_in_days`, `template_slug`,
     /// `public_metadata.KEY`, `private_metadata.KEY`, or `ignore`. For example `--map
     /// Team=public_metadata.team --map Name=ignore`.
     #[arg(long = "map", value_name = "COLUMN=FIELD")]

@@ -319,6 +319,7 @@ pub(crate) async fn compute(
                         private_metadata: Map::new(),
                         redirect_url: None,
                         expires_in_days: None,
+                        template_slug: None,
                     },
                     seen_ids: vec![s.id.clone()],
                     invitation: Some(s.clone()),
@@ -492,6 +493,7 @@ mod tests {
             private_metadata: Map::new(),
             redirect_url: None,
             expires_in_days: None,
+            template_slug: None,
         }
     }
 

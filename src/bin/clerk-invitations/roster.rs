@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 pub(crate) struct RosterArgs {
     /// The roster: a CSV file (`-` for standard input) with a header naming an address
     /// column and what each other column holds (role, organization, redirect_url,
-    /// expires_in_days, public_metadata.KEY, private_metadata.KEY; see --map).
+    /// expires_in_days, template_slug, public_metadata.KEY, private_metadata.KEY; see --map).
     pub(crate) roster: PathBuf,
     #[command(flatten)]
     pub(crate) read: CsvOpts,
@@ -48,6 +48,8 @@ pub(crate) struct Asked {
     pub(crate) redirect_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expires_in_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) template_slug: Option<String>,
 }
 
 impl Asked {
@@ -64,6 +66,9 @@ impl Asked {
         }
         if let Some(d) = self.expires_in_days {
             p = p.expires_in_days(d);
+        }
+        if let Some(t) = &self.template_slug {
+            p = p.template_slug(t.as_str());
         }
         p
     }
@@ -130,6 +135,7 @@ impl Roster {
                 private_metadata: Map::new(),
                 redirect_url: None,
                 expires_in_days: None,
+                template_slug: None,
             };
             match to_asked(args, &row, &mut entry) {
                 Err(why) => refused.push((entry, RowState::Invalid, why)),
@@ -174,6 +180,7 @@ impl Roster {
                 private_metadata: Map::new(),
                 redirect_url: None,
                 expires_in_days: None,
+                template_slug: None,
             };
             refused.push((entry, RowState::Invalid, why));
         }
@@ -203,6 +210,7 @@ fn to_asked(args: &RosterArgs, row: &Row, entry: &mut Asked) -> Result<(), Strin
         .redirect_url
         .or_else(|| args.opts.redirect_url.clone());
     entry.expires_in_days = person.expires_in_days.or(args.opts.expires_in_days);
+    entry.template_slug = person.template_slug.as_ref().map(ToString::to_string);
     if let Some(d) = entry.expires_in_days
         && !clerk_invitations::EXPIRES_IN_DAYS_RANGE.contains(&d)
     {
@@ -220,6 +228,9 @@ fn to_asked(args: &RosterArgs, row: &Row, entry: &mut Asked) -> Result<(), Strin
                 return Err(
                     "an organization invitation needs a role: a role column or --role".into(),
                 );
+            }
+            if entry.template_slug.is_some() {
+                return Err("a template applies to application invitations only".into());
             }
         }
         None => {

@@ -12,6 +12,7 @@ pub(crate) enum Field {
     Organization,
     RedirectUrl,
     ExpiresInDays,
+    TemplateSlug,
     PublicMetadata(String),
     PrivateMetadata(String),
     Ignore,
@@ -51,6 +52,7 @@ impl Field {
             "organization" | "organization_id" | "org" | "org_id" => Field::Organization,
             "redirect_url" => Field::RedirectUrl,
             "expires_in_days" => Field::ExpiresInDays,
+            "template" | "template_slug" => Field::TemplateSlug,
             "ignore" => Field::Ignore,
             _ => return None,
         })
@@ -64,6 +66,7 @@ impl Field {
             Field::Organization => "organization".into(),
             Field::RedirectUrl => "redirect_url".into(),
             Field::ExpiresInDays => "expires_in_days".into(),
+            Field::TemplateSlug => "template_slug".into(),
             Field::PublicMetadata(k) => format!("public_metadata.{k}"),
             Field::PrivateMetadata(k) => format!("private_metadata.{k}"),
             Field::Ignore => "ignore".into(),
@@ -239,6 +242,18 @@ pub(crate) fn invitee(
                     )
                 })?;
                 person = person.expires_in_days(days);
+            }
+            Field::TemplateSlug => {
+                let slug = clerk_invitations::TemplateSlug::from(cell.as_str());
+                if !slug.is_known() {
+                    return Err(format!(
+                        "column `{}`: `{}` is not a template ({})",
+                        column.escape_debug(),
+                        cell.escape_debug(),
+                        clerk_invitations::TemplateSlug::KNOWN.join(", ")
+                    ));
+                }
+                person = person.template_slug(slug);
             }
             Field::PublicMetadata(k) => {
                 public.insert(k.clone(), Value::String(cell.clone()));
