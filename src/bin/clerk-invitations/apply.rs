@@ -185,13 +185,7 @@ pub(crate) async fn apply(clerk: &Clerk, out: &Output, args: ApplyArgs) -> Resul
         let summary = run
             .run_invitees(people, |o| {
                 reported.insert(o.email.clone());
-                let detail = match &o.kind {
-                    OutcomeKind::Invited { id } => id.clone(),
-                    OutcomeKind::AlreadyInvited { id } => id.clone().unwrap_or_default(),
-                    OutcomeKind::Invalid { reason } => reason.clone(),
-                    OutcomeKind::Failed { error } => error.clone(),
-                    _ => String::new(),
-                };
+                let detail = outcome_detail(&o.kind);
                 // A user or member already there is reported, not failed: the person has
                 // access. An invitation the plan did not see is a conflict found late.
                 if matches!(

@@ -83,13 +83,7 @@ pub(crate) async fn invite(
         let line = if out.json {
             serde_json::to_string(o).unwrap_or_default()
         } else {
-            let detail = match &o.kind {
-                OutcomeKind::Invited { id } => id.clone(),
-                OutcomeKind::AlreadyInvited { id } => id.clone().unwrap_or_default(),
-                OutcomeKind::Invalid { reason } => reason.clone(),
-                OutcomeKind::Failed { error } => error.clone(),
-                _ => String::new(),
-            };
+            let detail = outcome_detail(&o.kind);
             tsv(&[o.kind.name(), &o.email, &detail])
         };
         display.outcome(&line, !matches!(o.kind, OutcomeKind::Invalid { .. }));

@@ -29,6 +29,17 @@ pub(crate) fn esc(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// An outcome's detail for a text line: the id, the reason or the error.
+pub(crate) fn outcome_detail(kind: &OutcomeKind) -> String {
+    match kind {
+        OutcomeKind::Invited { id } => id.clone(),
+        OutcomeKind::AlreadyInvited { id } => id.clone().unwrap_or_default(),
+        OutcomeKind::Invalid { reason } => reason.clone(),
+        OutcomeKind::Failed { error } => error.clone(),
+        _ => String::new(),
+    }
+}
+
 /// Fields joined by tabs, each escaped.
 pub(crate) fn tsv(fields: &[&str]) -> String {
     fields.iter().map(|f| esc(f)).collect::<Vec<_>>().join("\t")

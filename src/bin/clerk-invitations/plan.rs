@@ -310,17 +310,7 @@ pub(crate) async fn compute(
                 entries.push(Entry {
                     action: Action::Revoke,
                     state: State::NotInRoster,
-                    asked: Asked {
-                        line: None,
-                        email: email.clone(),
-                        organization: target.clone(),
-                        role: None,
-                        public_metadata: Map::new(),
-                        private_metadata: Map::new(),
-                        redirect_url: None,
-                        expires_in_days: None,
-                        template_slug: None,
-                    },
+                    asked: Asked::blank(None, email.clone(), target.clone()),
                     seen_ids: vec![s.id.clone()],
                     invitation: Some(s.clone()),
                     detail: None,

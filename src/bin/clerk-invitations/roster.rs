@@ -53,6 +53,21 @@ pub(crate) struct Asked {
 }
 
 impl Asked {
+    /// An entry for `email` that asks for nothing beyond an invitation.
+    pub(crate) fn blank(line: Option<u64>, email: String, organization: Option<String>) -> Self {
+        Asked {
+            line,
+            email,
+            organization,
+            role: None,
+            public_metadata: Map::new(),
+            private_metadata: Map::new(),
+            redirect_url: None,
+            expires_in_days: None,
+            template_slug: None,
+        }
+    }
+
     /// The invitee a bulk run sends for this entry.
     pub(crate) fn invitee(&self) -> clerk_invitations::bulk::Invitee {
         let mut p = clerk_invitations::bulk::Invitee::new(self.email.clone())
@@ -126,17 +141,7 @@ impl Roster {
             std::collections::HashMap::new();
         for row in rows {
             let email = clerk_invitations::address::normalize(&row.email);
-            let mut entry = Asked {
-                line: Some(row.line),
-                email,
-                organization: None,
-                role: None,
-                public_metadata: Map::new(),
-                private_metadata: Map::new(),
-                redirect_url: None,
-                expires_in_days: None,
-                template_slug: None,
-            };
+            let mut entry = Asked::blank(Some(row.line), email, None);
             match to_asked(args, &row, &mut entry) {
                 Err(why) => refused.push((entry, RowState::Invalid, why)),
                 Ok(()) => {
@@ -171,17 +176,7 @@ impl Roster {
                 OutcomeKind::Invalid { reason } => reason.clone(),
                 _ => String::new(),
             };
-            let entry = Asked {
-                line,
-                email: String::new(),
-                organization: None,
-                role: None,
-                public_metadata: Map::new(),
-                private_metadata: Map::new(),
-                redirect_url: None,
-                expires_in_days: None,
-                template_slug: None,
-            };
+            let entry = Asked::blank(line, String::new(), None);
             refused.push((entry, RowState::Invalid, why));
         }
         refused.sort_by_key(|(a, _, _)| a.line);
