@@ -3,13 +3,14 @@
 //! ```text
 //! clerk-emulator [--port 8080] [--seed seed.yaml] [--state state.yaml] [--key-file FILE]
 //!                [--key sk_test_…]... [--no-rate-limits] [--time-scale N]
-//!                [--webhook URL --webhook-secret whsec_…]...
+//!                [--webhook URL --webhook-secret whsec_…]... [--host NAME]...
+//!                [--admin-token-file FILE] [--version]
 //! ```
 
 use clerk_invitations::emulator::{DEFAULT_EMULATOR_KEY, Emulator, Seed};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: clerk-emulator [--port PORT] [--seed FILE] [--state FILE] [--key-file FILE] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N] [--webhook URL --webhook-secret SECRET]...
+const USAGE: &str = "usage: clerk-emulator [--port PORT] [--seed FILE] [--state FILE] [--key-file FILE] [--key SECRET_KEY]... [--no-rate-limits] [--time-scale N] [--webhook URL --webhook-secret SECRET]... [--host NAME]... [--admin-token-file FILE] [--version]
 
 Serves Clerk's invitation endpoints on 127.0.0.1:PORT/v1 (default: a free port) until Ctrl-C
 or SIGTERM, and its admin API under /__emulator/ (seed, reset, state, accept, clock, settings,
@@ -27,11 +28,22 @@ faults, requests, save, webhooks, webhooks/deliveries).
                      revoked) to URL, retried on Clerk's schedule; repeatable, each followed by
   --webhook-secret SECRET
                      the endpoint's signing secret, whsec_ and base64
+  --host NAME        also answer requests whose Host is NAME (repeatable; a name in /etc/hosts
+                     or a container network); any other Host but 127.0.0.1, localhost and [::1]
+                     with the port is refused (421), so web pages cannot reach the emulator
+                     through DNS rebinding
+  --admin-token-file FILE
+                     require the token in FILE (first line) as `Authorization: Bearer TOKEN` on
+                     every admin request (else CLERK_EMULATOR_ADMIN_TOKEN when set)
+  --version          print the version
+
+Admin writes (POST and DELETE under /__emulator/) need `Content-Type: application/json` (a YAML
+type for a seed): a web page cannot send that cross-site without asking, and is never let.
 
 Without --key or --key-file, the key in CLERK_SECRET_KEY is accepted, else sk_test_emulator.";
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}\n\n{USAGE}");
+    eprintln!("error: {message} (clerk-emulator --help shows every option)");
     ExitCode::from(2)
 }
 
@@ -41,6 +53,7 @@ async fn main() -> ExitCode {
     let mut keys = Vec::new();
     let mut builder = Emulator::builder().record_exchanges(true);
     let mut keeps_state = false;
+    let mut admin_token: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -83,6 +96,22 @@ async fn main() -> ExitCode {
                     None => return fail("--webhook needs a URL"),
                 }
             }
+            "--host" => match args.next() {
+                Some(h) if !h.trim().is_empty() => builder = builder.host(h),
+                _ => return fail("--host needs a name"),
+            },
+            "--admin-token-file" => match args.next().map(std::fs::read_to_string) {
+                Some(Ok(text)) => match text.lines().next().map(str::trim) {
+                    Some(t) if !t.is_empty() => admin_token = Some(t.to_string()),
+                    _ => return fail("--admin-token-file: the file holds no token"),
+                },
+                Some(Err(e)) => return fail(&format!("--admin-token-file: {e}")),
+                None => return fail("--admin-token-file needs a file"),
+            },
+            "-V" | "--version" => {
+                println!("clerk-emulator {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
             "--no-rate-limits" => builder = builder.rate_limits(false),
             "--time-scale" => match args.next().and_then(|p| p.parse::<f64>().ok()) {
                 Some(n) if n.is_finite() && n > 0.0 => builder = builder.time_scale(n),
@@ -101,10 +130,27 @@ async fn main() -> ExitCode {
             _ => keys.push(DEFAULT_EMULATOR_KEY.to_string()),
         }
     }
+    if admin_token.is_none()
+        && let Ok(t) = std::env::var("CLERK_EMULATOR_ADMIN_TOKEN")
+        && !t.trim().is_empty()
+    {
+        admin_token = Some(t.trim().to_string());
+    }
+    if let Some(t) = admin_token {
+        builder = builder.admin_token(t);
+    }
     let emulator = match builder.keys(keys).port(port).start().await {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: {e}");
+            use std::error::Error as _;
+            let shown = e.to_string();
+            let cause = e
+                .source()
+                .map(|c| c.to_string())
+                .filter(|c| !shown.contains(c.as_str()))
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            eprintln!("error: {e}{cause}");
             return ExitCode::FAILURE;
         }
     };

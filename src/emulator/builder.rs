@@ -34,6 +34,18 @@ pub struct EmulatorBuilder {
     max_connections: usize,
     webhooks: Vec<WebhookEndpoint>,
     webhook_retry_schedule: Vec<Duration>,
+    hosts: Vec<String>,
+    admin_token: Option<AdminToken>,
+}
+
+/// The admin token, kept out of `Debug`.
+#[derive(Clone)]
+struct AdminToken(String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for EmulatorBuilder {
@@ -50,6 +62,8 @@ impl Default for EmulatorBuilder {
             max_connections: 512,
             webhooks: Vec::new(),
             webhook_retry_schedule: CLERK_RETRY_SCHEDULE.to_vec(),
+            hosts: Vec::new(),
+            admin_token: None,
         }
     }
 }
@@ -62,6 +76,23 @@ impl EmulatorBuilder {
         S: Into<String>,
     {
         self.keys = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// One more name the emulator answers to as its `Host` (a name, or `name:port`), besides
+    /// `127.0.0.1`, `localhost` and `[::1]` with its port: a request naming any other host is
+    /// refused (421), so a web page cannot reach it through DNS rebinding. For a name in
+    /// `/etc/hosts` or a container network.
+    pub fn host(mut self, name: impl Into<String>) -> Self {
+        self.hosts.push(name.into());
+        self
+    }
+
+    /// A token the admin API (`/__emulator/`) requires as `Authorization: Bearer TOKEN`
+    /// (default: none; the admin API then answers any local program that sends its writes as
+    /// `application/json`).
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(AdminToken(token.into()));
         self
     }
 
@@ -182,7 +213,13 @@ impl EmulatorBuilder {
         crate::tls::init();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
-            .map_err(|e| Error::configuration("the emulator could not bind").with_source(e))?;
+            .map_err(|e| {
+                Error::configuration(format!(
+                    "the emulator could not bind 127.0.0.1:{}: {e}",
+                    self.port
+                ))
+                .with_source(e)
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::configuration("the emulator has no address").with_source(e))?;
@@ -195,6 +232,7 @@ impl EmulatorBuilder {
             requests: AtomicU64::new(0),
             state_file: self.state_file,
             webhooks: hub,
+            origin: server::Origin::new(addr.port(), &self.hosts, self.admin_token.map(|t| t.0)),
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app = server::router(shared.clone());

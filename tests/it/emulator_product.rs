@@ -14,7 +14,10 @@ async fn admin(emu: &Emulator, method: &str, path: &str, body: Option<Value>) ->
         emu.base_url().trim_end_matches("/v1")
     );
     let client = reqwest::Client::new();
-    let mut req = client.request(method.parse().unwrap(), url);
+    // Admin writes say they are JSON (a web page cannot send that cross-site).
+    let mut req = client
+        .request(method.parse().unwrap(), url)
+        .header("content-type", "application/json");
     if let Some(b) = body {
         req = req.json(&b);
     }

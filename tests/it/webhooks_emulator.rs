@@ -359,10 +359,13 @@ async fn the_state_file_keeps_endpoints_and_a_posted_seed_registers_its_own() {
     let base = emu.base_url().trim_end_matches("/v1").to_string();
     let client = reqwest::Client::new();
     let post_seed = |secret: &str| {
-        client.post(format!("{base}/__emulator/seed")).body(format!(
-            "organizations:\n  - {{id: org_2, name: Beta, slug: beta}}\n\
+        client
+            .post(format!("{base}/__emulator/seed"))
+            .header("content-type", "application/yaml")
+            .body(format!(
+                "organizations:\n  - {{id: org_2, name: Beta, slug: beta}}\n\
              webhooks:\n  - {{url: \"{other_url}\", secret: \"{secret}\"}}\n"
-        ))
+            ))
     };
     let refused = post_seed("whsec_not base64").send().await.unwrap();
     assert_eq!(refused.status(), 422);

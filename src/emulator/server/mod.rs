@@ -29,11 +29,13 @@ mod answers;
 mod application;
 mod input;
 mod organization;
+mod origin;
 
 use answers::*;
 use application::*;
 use input::*;
 use organization::*;
+pub(crate) use origin::Origin;
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 1024 * 1024;
@@ -53,6 +55,8 @@ pub(crate) struct Shared {
     pub(crate) state_file: Option<std::path::PathBuf>,
     /// Webhook endpoints and deliveries.
     pub(crate) webhooks: super::webhooks::Hub,
+    /// Which `Host` values and admin token the emulator accepts.
+    pub(crate) origin: Origin,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the state stays usable).
@@ -158,7 +162,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(shared.clone(), faults));
     // The admin API stands beside Clerk's routes, outside their authentication, limits and
     // faults.
-    admin::admin_router().merge(clerk).with_state(shared)
+    admin::admin_router()
+        .merge(clerk)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            origin::origin_guard,
+        ))
+        .with_state(shared)
 }
 
 #[cfg(test)]
