@@ -17,8 +17,10 @@ or SIGTERM, and its admin API under /__emulator/ (seed, reset, state, accept, cl
 faults, requests, save, webhooks, webhooks/deliveries).
 
   --seed FILE        start with the users, organizations and invitations of a seed file (YAML)
-  --state FILE       load the state from FILE when it exists; save it there on shutdown and on
-                     POST /__emulator/save (atomically)
+  --state FILE       load the state from FILE when it exists (it is then the state: --seed fills
+                     only an emulator that starts empty); save it there, 0600, on shutdown and
+                     on POST /__emulator/save (atomically). A file cut short or inconsistent
+                     stops the start, naming its line, and is never saved over
   --key-file FILE    accept the secret key in FILE (first line)
   --key SECRET_KEY   accept this secret key (repeatable; visible to other users in `ps`: prefer
                      --key-file or CLERK_SECRET_KEY)
@@ -53,6 +55,8 @@ async fn main() -> ExitCode {
     let mut keys = Vec::new();
     let mut builder = Emulator::builder().record_exchanges(true);
     let mut keeps_state = false;
+    let mut state_path: Option<String> = None;
+    let mut seeded = false;
     let mut admin_token: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -74,13 +78,17 @@ async fn main() -> ExitCode {
                 None => return fail("--key-file needs a file"),
             },
             "--seed" => match args.next().map(|p| Seed::from_file(&p)) {
-                Some(Ok(seed)) => builder = builder.seed(seed),
+                Some(Ok(seed)) => {
+                    seeded = true;
+                    builder = builder.seed(seed);
+                }
                 Some(Err(e)) => return fail(&e.to_string()),
                 None => return fail("--seed needs a file"),
             },
             "--state" => match args.next() {
                 Some(p) => {
                     keeps_state = true;
+                    state_path = Some(p.clone());
                     builder = builder.state_file(p);
                 }
                 None => return fail("--state needs a file"),
@@ -154,6 +162,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(p) = state_path.filter(|p| std::path::Path::new(p).exists()) {
+        let note = if seeded {
+            " (--seed is not applied: a seed fills only an emulator that starts empty)"
+        } else {
+            ""
+        };
+        eprintln!("state restored from {p}{note}");
+    }
     // A caller that reads the first line and closes the pipe must not stop the emulator.
     {
         use std::io::Write;

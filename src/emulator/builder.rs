@@ -137,9 +137,12 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Keeps the state in `path`: loaded on start when the file exists, written by
-    /// [`Emulator::save_state`] (the binary does on shutdown and on `POST /__emulator/save`),
-    /// atomically.
+    /// Keeps the state in `path`: loaded on start when the file exists (then it is the state,
+    /// and a [`seed`](EmulatorBuilder::seed) is not applied: a seed only fills an emulator that
+    /// starts empty), written by [`Emulator::save_state`] (the binary does on shutdown and on
+    /// `POST /__emulator/save`) atomically, `0600`, ending with a marker line. A file cut short
+    /// (no marker), not a seed document, or with an id twice stops the start with an error
+    /// naming the line, and is never saved over.
     pub fn state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self
@@ -194,11 +197,14 @@ impl EmulatorBuilder {
     pub async fn start(self) -> Result<Emulator> {
         let mut initial = state::State::default();
         let hub = webhooks::Hub::new(self.webhook_retry_schedule.clone());
+        // The state file, when it exists, is the state; the seed fills an emulator that starts
+        // without one. A state file that fails to load stops the start (so it is never saved
+        // over with less).
         let mut seeds = Vec::new();
-        if let Some(path) = self.state_file.as_ref().filter(|p| p.exists()) {
-            seeds.push(Seed::from_file(path)?);
+        match self.state_file.as_ref().filter(|p| p.exists()) {
+            Some(path) => seeds.push(super::state_file::load(path)?),
+            None => seeds.extend(self.seed.clone()),
         }
-        seeds.extend(self.seed.clone());
         for seed in &seeds {
             initial.apply_seed(seed);
             for endpoint in &seed.webhooks {

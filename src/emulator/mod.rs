@@ -25,8 +25,10 @@ mod builder;
 mod faults;
 mod ratelimit;
 pub mod seed;
+mod seed_limits;
 mod server;
 mod state;
+mod state_file;
 mod webhooks;
 
 use crate::{Clerk, Error, Result};
@@ -192,7 +194,7 @@ impl Emulator {
             .state_file
             .as_ref()
             .ok_or_else(|| Error::configuration("the emulator has no state file"))?;
-        seed::save(&self.shared.state_document(), path)
+        state_file::save(&self.shared.state_document(), path)
     }
 
     /// Queues a fault for the next matching requests (see [`Fault`]).

@@ -286,8 +286,10 @@ impl Seed {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming what is wrong: not
     /// YAML, an unknown field, a missing one, an unknown status.
     pub fn from_yaml(text: &str) -> Result<Seed> {
+        super::seed_limits::check_text(text)?;
         let seed: Seed = serde_yaml::from_str(text)
             .map_err(|e| Error::invalid_input(format!("not a seed document: {e}")))?;
+        super::seed_limits::check_items(&seed)?;
         seed.check()?;
         Ok(seed)
     }
@@ -299,6 +301,16 @@ impl Seed {
     /// [`Seed::from_yaml`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Seed> {
         let path = path.as_ref();
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.len() > super::seed_limits::MAX_SEED_BYTES as u64
+        {
+            return Err(Error::invalid_input(format!(
+                "seed file {} is {} bytes; a seed holds at most {}",
+                path.display(),
+                meta.len(),
+                super::seed_limits::MAX_SEED_BYTES
+            )));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::configuration(format!("seed file {} cannot be read", path.display()))
                 .with_source(e)
@@ -530,19 +542,4 @@ impl State {
                 .collect(),
         }
     }
-}
-
-/// Writes `seed` to `path` atomically: a temporary file beside it, then a rename, so that a
-/// crash leaves either the old state or the new one.
-pub(crate) fn save(seed: &Seed, path: &Path) -> Result<()> {
-    let io = |e: std::io::Error| {
-        Error::configuration(format!("state file {} cannot be written", path.display()))
-            .with_source(e)
-    };
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("state")
-    ));
-    std::fs::write(&tmp, seed.to_yaml()).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
 }

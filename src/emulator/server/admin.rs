@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::emulator::Fault;
-use crate::emulator::seed::{self, Seed};
+use crate::emulator::seed::Seed;
 use axum::routing::delete as delete_route;
 
 pub(crate) fn admin_router() -> Router<Arc<Shared>> {
@@ -91,7 +91,7 @@ async fn save(AxState(shared): App) -> Response {
             "no state file: start the emulator with --state FILE",
         );
     };
-    match seed::save(&shared.state_document(), path) {
+    match crate::emulator::state_file::save(&shared.state_document(), path) {
         Ok(()) => axum::Json(json!({"saved": path.display().to_string()})).into_response(),
         Err(e) => admin_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
