@@ -205,15 +205,6 @@ impl EmulatorBuilder {
             Some(path) => seeds.push(super::state_file::load(path)?),
             None => seeds.extend(self.seed.clone()),
         }
-        for seed in &seeds {
-            initial.apply_seed(seed);
-            for endpoint in &seed.webhooks {
-                hub.add(endpoint)?;
-            }
-        }
-        for endpoint in &self.webhooks {
-            hub.add(endpoint)?;
-        }
         // Tests commonly talk to the emulator with a reqwest client of their own as well; with
         // the default `rustls` feature that needs the process-wide crypto provider.
         crate::tls::init();
@@ -229,6 +220,17 @@ impl EmulatorBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::configuration("the emulator has no address").with_source(e))?;
+        // Bound first, so that an endpoint pointing at the emulator itself is told apart.
+        hub.set_own_port(addr.port());
+        for seed in &seeds {
+            initial.apply_seed(seed);
+            for endpoint in &seed.webhooks {
+                hub.add(endpoint)?;
+            }
+        }
+        for endpoint in &self.webhooks {
+            hub.add_permanent(endpoint)?;
+        }
         let shared = Arc::new(server::Shared {
             keys: self.keys,
             state: Mutex::new(initial),

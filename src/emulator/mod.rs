@@ -42,7 +42,9 @@ pub use builder::EmulatorBuilder;
 pub use faults::Fault;
 pub use seed::Seed;
 pub use state::{StoredInvitation, StoredOrganizationInvitation};
-pub use webhooks::{CLERK_RETRY_SCHEDULE, WebhookAttempt, WebhookDelivery, WebhookEndpoint};
+pub use webhooks::{
+    CLERK_RETRY_SCHEDULE, MAX_WEBHOOK_ENDPOINTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
+};
 
 /// One request and the answer the emulator gave, kept when
 /// [`EmulatorBuilder::record_exchanges`] is on.
@@ -177,9 +179,13 @@ impl Emulator {
         self.shared.load(seed)
     }
 
-    /// Empties the state (keys, limits and settings stay).
+    /// Empties the state, and removes the webhook endpoints added since the start (those
+    /// given to the builder stay) with the record of deliveries. Keys, limits, settings and
+    /// queued faults stay (`POST /__emulator/reset` clears the faults and the request log
+    /// too).
     pub fn reset(&self) {
         self.with_state(|s| *s = state::State::default());
+        self.shared.webhooks.reset();
     }
 
     /// Writes the state, with the registered webhook endpoints, to the state file (see
@@ -384,6 +390,12 @@ impl Emulator {
     /// is invalid.
     pub fn add_webhook(&self, url: &str, secret: &str) -> Result<()> {
         self.shared.webhooks.add(&WebhookEndpoint::new(url, secret))
+    }
+
+    /// Stops delivering to the endpoints with `url` (their pending retries included); whether
+    /// there was one.
+    pub fn remove_webhook(&self, url: &str) -> bool {
+        self.shared.webhooks.remove(Some(url)) > 0
     }
 
     /// Every webhook delivery so far (the latest 10,000), oldest first, with its attempts.

@@ -134,7 +134,14 @@ struct Outgoing {
 struct Endpoint {
     registered: WebhookEndpoint,
     queue: mpsc::UnboundedSender<Outgoing>,
+    /// Given when the emulator was started (`--webhook`): a reset keeps it.
+    permanent: bool,
+    /// Dropped with the endpoint: its worker stops, retries included.
+    _stop: tokio::sync::watch::Sender<()>,
 }
+
+/// The most endpoints registered at once.
+pub const MAX_WEBHOOK_ENDPOINTS: usize = 100;
 
 /// The registered endpoints and the record of deliveries.
 pub(crate) struct Hub {
@@ -146,6 +153,8 @@ pub(crate) struct Hub {
     next_id: std::sync::atomic::AtomicU64,
     /// Dropped with the hub (when the emulator stops): every worker stops, mid-wait included.
     stop: tokio::sync::watch::Sender<()>,
+    /// The emulator's own port: an endpoint on loopback with it would call the emulator.
+    own_port: std::sync::atomic::AtomicU16,
 }
 
 impl Hub {
@@ -164,7 +173,25 @@ impl Hub {
             runtime: tokio::runtime::Handle::current(),
             next_id: std::sync::atomic::AtomicU64::new(1),
             stop: tokio::sync::watch::channel(()).0,
+            own_port: std::sync::atomic::AtomicU16::new(0),
         }
+    }
+
+    pub(crate) fn set_own_port(&self, port: u16) {
+        self.own_port
+            .store(port, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether `url` is the emulator itself (a loopback address or name with its port).
+    fn is_self(&self, url: &reqwest::Url) -> bool {
+        let own = self.own_port.load(std::sync::atomic::Ordering::Relaxed);
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            None => false,
+        };
+        own != 0 && loopback && url.port_or_known_default() == Some(own)
     }
 
     /// The endpoint's signer and URL, or why it cannot be registered.
@@ -192,11 +219,33 @@ impl Hub {
     /// registered with the same URL and secret is left as it is (a state file and a
     /// `--webhook` flag may both name it).
     pub(crate) fn add(&self, endpoint: &WebhookEndpoint) -> crate::Result<()> {
+        self.register(endpoint, false)
+    }
+
+    /// [`add`](Hub::add), for an endpoint a reset keeps (given at start).
+    pub(crate) fn add_permanent(&self, endpoint: &WebhookEndpoint) -> crate::Result<()> {
+        self.register(endpoint, true)
+    }
+
+    fn register(&self, endpoint: &WebhookEndpoint, permanent: bool) -> crate::Result<()> {
         let (signer, url) = Hub::parse(endpoint)?;
+        if self.is_self(&url) {
+            return Err(crate::Error::invalid_input(format!(
+                "webhook URL {:?} points at the emulator itself: its deliveries would drive the emulator's own API",
+                endpoint.url
+            )));
+        }
         let mut endpoints = lock(&self.endpoints);
-        if endpoints.iter().any(|e| e.registered == *endpoint) {
+        if let Some(e) = endpoints.iter_mut().find(|e| e.registered == *endpoint) {
+            e.permanent |= permanent;
             return Ok(());
         }
+        if endpoints.len() >= MAX_WEBHOOK_ENDPOINTS {
+            return Err(crate::Error::invalid_input(format!(
+                "{MAX_WEBHOOK_ENDPOINTS} webhook endpoints are registered, the most the emulator keeps: remove some first (DELETE /__emulator/webhooks)"
+            )));
+        }
+        let (own_stop, mut own_stopped) = tokio::sync::watch::channel(());
         let (tx, rx) = mpsc::unbounded_channel();
         let worker = Worker {
             url,
@@ -210,13 +259,32 @@ impl Hub {
             tokio::select! {
                 () = worker.run(rx) => {}
                 _ = stopped.changed() => {}
+                _ = own_stopped.changed() => {}
             }
         });
         endpoints.push(Endpoint {
             registered: endpoint.clone(),
             queue: tx,
+            permanent,
+            _stop: own_stop,
         });
         Ok(())
+    }
+
+    /// Removes the endpoints with `url` (every one without), stopping their deliveries and
+    /// retries; how many were removed.
+    pub(crate) fn remove(&self, url: Option<&str>) -> usize {
+        let mut endpoints = lock(&self.endpoints);
+        let before = endpoints.len();
+        endpoints.retain(|e| url.is_some_and(|u| e.registered.url != u));
+        before - endpoints.len()
+    }
+
+    /// What a reset does to webhooks: the endpoints added since the start (admin API, seeds,
+    /// the state file) go, those given at start stay; the record of deliveries is emptied.
+    pub(crate) fn reset(&self) {
+        lock(&self.endpoints).retain(|e| e.permanent);
+        lock(&self.deliveries).clear();
     }
 
     /// The registered endpoints' URLs.

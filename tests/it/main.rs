@@ -33,6 +33,8 @@ mod emulator;
 mod emulator_organizations;
 #[cfg(feature = "emulator")]
 mod emulator_product;
+#[cfg(feature = "emulator")]
+mod emulator_safety;
 mod errors;
 #[cfg(feature = "emulator")]
 mod exactly_once;

@@ -9,6 +9,8 @@ use axum::routing::delete as delete_route;
 
 pub(crate) fn admin_router() -> Router<Arc<Shared>> {
     Router::new()
+        .route("/__emulator/health", get(health))
+        .route("/__emulator/{*rest}", axum::routing::any(unknown))
         .route("/__emulator/state", get(dump))
         .route("/__emulator/seed", post(load))
         .route("/__emulator/reset", post(reset))
@@ -22,9 +24,25 @@ pub(crate) fn admin_router() -> Router<Arc<Shared>> {
         .route("/__emulator/settings", post(settings))
         .route("/__emulator/faults", post(inject).delete(clear))
         .route("/__emulator/requests", get(requests))
-        .route("/__emulator/webhooks", get(webhooks).post(add_webhook))
+        .route(
+            "/__emulator/webhooks",
+            get(webhooks).post(add_webhook).delete(remove_webhooks),
+        )
         .route("/__emulator/webhooks/deliveries", get(webhook_deliveries))
         .route("/__emulator/faults/all", delete_route(clear))
+}
+
+/// `GET /__emulator/health`: the emulator answers, and its version.
+async fn health() -> Response {
+    axum::Json(json!({"ok": true, "version": env!("CARGO_PKG_VERSION")})).into_response()
+}
+
+/// Any other path under `/__emulator/`: 404, naming the admin API's paths.
+async fn unknown() -> Response {
+    admin_error(
+        StatusCode::NOT_FOUND,
+        "no such admin endpoint: health, state, seed, reset, save, invitations/{id}/accept, organization_invitations/{id}/accept, clock, settings, faults, requests, webhooks, webhooks/deliveries",
+    )
 }
 
 fn admin_error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -73,9 +91,12 @@ async fn load(AxState(shared): App, body: Body) -> Response {
     }
 }
 
-/// `POST /__emulator/reset`: an empty state (keys, limits and settings stay).
+/// `POST /__emulator/reset`: an empty state, no queued faults, an empty request log and record
+/// of deliveries, and no webhook endpoints but those given at start (`--webhook`). Keys,
+/// limits and settings stay.
 async fn reset(AxState(shared): App) -> Response {
     *shared.state() = State::default();
+    shared.webhooks.reset();
     lock(&shared.faults).queue.clear();
     if let Some(x) = &shared.exchanges {
         lock(x).clear();
@@ -141,6 +162,25 @@ async fn add_webhook(AxState(shared): App, body: Body) -> Response {
         Ok(()) => axum::Json(json!({"webhooks": shared.webhooks.urls()})).into_response(),
         Err(e) => admin_error(StatusCode::BAD_REQUEST, e.to_string()),
     }
+}
+
+/// `DELETE /__emulator/webhooks` with `{"url": ...}`: stops delivering to that endpoint (its
+/// pending retries included); without a URL, to every endpoint.
+async fn remove_webhooks(AxState(shared): App, body: Body) -> Response {
+    let m = match json_object(body).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let url = match m.get("url") {
+        None => None,
+        Some(Value::String(u)) => Some(u.as_str()),
+        Some(_) => return admin_error(StatusCode::BAD_REQUEST, "`url` must be a string"),
+    };
+    let removed = shared.webhooks.remove(url);
+    if url.is_some() && removed == 0 {
+        return admin_error(StatusCode::NOT_FOUND, "no webhook endpoint with that URL");
+    }
+    axum::Json(json!({"removed": removed, "webhooks": shared.webhooks.urls()})).into_response()
 }
 
 /// `GET /__emulator/webhooks/deliveries`: every delivery with its attempts.
