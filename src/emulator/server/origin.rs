@@ -39,7 +39,7 @@ impl Origin {
     fn host_allowed(&self, host: Option<&str>) -> bool {
         host.is_some_and(|h| {
             let h = h.trim().to_ascii_lowercase();
-            self.hosts.iter().any(|allowed| *allowed == h)
+            self.hosts.contains(&h)
         })
     }
 }
