@@ -448,3 +448,28 @@ async fn health_version_and_unknown_admin_paths_answer_plainly() {
     assert_eq!(s, 404);
     assert!(body["error"].as_str().unwrap().contains("health"), "{body}");
 }
+
+#[test]
+fn the_readme_names_every_flag_of_the_binarys_help() {
+    let help = String::from_utf8(Command::new(BIN).arg("--help").output().unwrap().stdout).unwrap();
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("### Emulator for any language")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    let mut flags: Vec<&str> = help
+        .split(|c: char| c.is_whitespace() || c == '[' || c == ']' || c == ',')
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .collect();
+    flags.sort();
+    flags.dedup();
+    assert!(flags.len() >= 12, "{flags:?}");
+    for flag in flags {
+        assert!(
+            section.contains(flag),
+            "the README's emulator section does not name {flag}"
+        );
+    }
+}
