@@ -54,4 +54,5 @@ def test_clerks_python_sdk_against_the_fixture(clerk_emulator):
         created = clerk.invitations.create(request={"email_address": "sdk@fixture.test"})
         assert created.email_address == "sdk@fixture.test"
         revoked = clerk.invitations.revoke(invitation_id=created.id)
-        assert revoked.revoked is True
+        assert getattr(revoked.status, "value", revoked.status) == "revoked"
+    assert [i["status"] for i in clerk_emulator.state()["invitations"] if i["email_address"] == "sdk@fixture.test"] == ["revoked"]
