@@ -75,19 +75,32 @@ impl Fault {
         }
     }
 
-    /// Answer with `status` and a Clerk error envelope (code `emulated_fault`), without
-    /// processing the request. With 429, add a `Retry-After` through [`header`](Fault::header).
+    /// Answer with `status` and a Clerk error envelope, without processing the request: the
+    /// service's own code and texts for 429 (`too_many_requests`, with `Retry-After: 1` unless
+    /// [`header`](Fault::header) gives one), 500 (`internal_clerk_error`) and 503
+    /// (`service_unavailable`); code `emulated_fault` for any other status.
     pub fn status(status: u16) -> Self {
+        let (code, message, long) = match status {
+            429 => ("too_many_requests", "Too many requests", "Too many requests, retry later".to_string()),
+            500 => (
+                "internal_clerk_error",
+                "Oops, an unexpected error occurred",
+                "There was an internal error on our servers. We've been notified and are working on fixing it.".to_string(),
+            ),
+            503 => ("service_unavailable", "Service unavailable", "Service unavailable".to_string()),
+            _ => ("emulated_fault", "emulated fault", format!("The emulator was told to answer {status}.")),
+        };
         let body = serde_json::json!({
-            "errors": [{
-                "message": "emulated fault",
-                "long_message": format!("The emulator was told to answer {status}."),
-                "code": "emulated_fault",
-            }],
+            "errors": [{"message": message, "long_message": long, "code": code}],
             "meta": {},
             "clerk_trace_id": "emulated-fault",
         });
-        Self::respond(status, "application/json", body.to_string())
+        let fault = Self::respond(status, "application/json", body.to_string());
+        if status == 429 {
+            fault.header("retry-after", "1")
+        } else {
+            fault
+        }
     }
 
     /// Answer with this status, content type and body, without processing the request.
@@ -146,6 +159,8 @@ impl Fault {
     /// Add a header to a [`status`](Fault::status) or [`respond`](Fault::respond) answer, e.g.
     /// `Retry-After`.
     pub fn header(mut self, name: &str, value: &str) -> Self {
+        // A later value for a header replaces an earlier one (a 429's default `Retry-After`).
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_string(), value.to_string()));
         self
     }

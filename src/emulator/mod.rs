@@ -77,6 +77,8 @@ pub struct Exchange {
     pub body: Bytes,
     /// Whether an injected [`Fault`] shaped the answer (such answers are off-spec on purpose).
     pub faulted: bool,
+    /// When it was answered, by the emulator's clock (Unix ms).
+    pub at_ms: i64,
 }
 
 /// The secret key an emulator accepts unless told otherwise.

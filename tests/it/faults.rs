@@ -43,7 +43,10 @@ async fn canned_answers_apply_to_the_next_matching_requests_only() {
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()["retry-after"], "7");
         let v: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(v["errors"][0]["code"], "emulated_fault");
+        assert_eq!(
+            v["errors"][0]["code"], "service_unavailable",
+            "the service's own code for a 503"
+        );
     }
     let r = list(&http, &url).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -35,6 +35,8 @@ mod emulator_organizations;
 mod emulator_product;
 #[cfg(feature = "emulator")]
 mod emulator_safety;
+#[cfg(feature = "emulator")]
+mod emulator_test_author;
 mod errors;
 #[cfg(feature = "emulator")]
 mod exactly_once;

@@ -22,7 +22,7 @@ pub(crate) fn admin_router() -> Router<Arc<Shared>> {
         )
         .route("/__emulator/clock", get(clock).post(set_clock))
         .route("/__emulator/settings", post(settings))
-        .route("/__emulator/faults", post(inject).delete(clear))
+        .route("/__emulator/faults", get(queued).post(inject).delete(clear))
         .route("/__emulator/requests", get(requests))
         .route(
             "/__emulator/webhooks",
@@ -234,7 +234,8 @@ async fn set_clock(AxState(shared): App, body: Body) -> Response {
 }
 
 /// `POST /__emulator/settings` with any of `latency_ms`, `list_lag_ms`,
-/// `organizations_enabled` and `organization_seats` (`{"org_1": 5}`; null: unlimited).
+/// `organizations_enabled`, `organization_seats` (`{"org_1": 5}`; null: unlimited),
+/// `rate_limits` (a boolean) and `time_scale` (a positive number).
 async fn settings(AxState(shared): App, body: Body) -> Response {
     let m = match json_object(body).await {
         Ok(m) => m,
@@ -250,6 +251,18 @@ async fn settings(AxState(shared): App, body: Body) -> Response {
                 shared.state().list_lag_ms = n.as_i64().unwrap_or(0);
             }
             ("organizations_enabled", Value::Bool(b)) => shared.state().organizations_enabled = *b,
+            // The rate limits on or off, and how fast their windows pass, while it runs (the
+            // windows start afresh).
+            ("rate_limits", Value::Bool(on)) => {
+                let scale = lock(&shared.limiter).time_scale;
+                *lock(&shared.limiter) = ratelimit::Limiter::new(*on, scale);
+            }
+            ("time_scale", Value::Number(n))
+                if n.as_f64().is_some_and(|x| x.is_finite() && x > 0.0) =>
+            {
+                let on = lock(&shared.limiter).enabled;
+                *lock(&shared.limiter) = ratelimit::Limiter::new(on, n.as_f64().unwrap_or(1.0));
+            }
             // {"org_1": 5, "org_2": null}: the seats of each organization's plan.
             ("organization_seats", Value::Object(seats)) => {
                 let mut s = shared.state();
@@ -267,7 +280,7 @@ async fn settings(AxState(shared): App, body: Body) -> Response {
                 return admin_error(
                     StatusCode::BAD_REQUEST,
                     format!(
-                        "unknown setting or bad value: `{k}` (latency_ms and list_lag_ms take milliseconds, organizations_enabled a boolean)"
+                        "unknown setting or bad value: `{k}` (latency_ms and list_lag_ms take milliseconds, organizations_enabled and rate_limits a boolean, time_scale a positive number, organization_seats an object)"
                     ),
                 );
             }
@@ -357,6 +370,36 @@ fn fault_from(m: &Map<String, Value>) -> Result<Fault, String> {
     Ok(f)
 }
 
+/// `GET /__emulator/faults`: the queued faults, in the order they apply, with the added
+/// latency.
+async fn queued(AxState(shared): App) -> Response {
+    use crate::emulator::faults::FaultKind;
+    let f = lock(&shared.faults);
+    let list: Vec<Value> = f
+        .queue
+        .iter()
+        .map(|q| {
+            let (kind, status) = match &q.kind {
+                FaultKind::Respond { status, .. } => ("respond", Some(*status)),
+                FaultKind::DropBefore => ("drop_before", None),
+                FaultKind::DropAfter => ("drop_after", None),
+                FaultKind::Truncate => ("truncate", None),
+                FaultKind::Stall => ("stall", None),
+                FaultKind::Delay(_) => ("delay", None),
+            };
+            json!({
+                "kind": kind,
+                "status": status,
+                "times": q.times,
+                "method": q.method.as_ref().map(ToString::to_string),
+                "path": q.path.as_ref().map(|p| format!("/{}", p.join("/"))),
+                "headers": q.headers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            })
+        })
+        .collect();
+    axum::Json(json!({"faults": list, "latency_ms": f.latency.as_millis()})).into_response()
+}
+
 /// `DELETE /__emulator/faults`: clears queued faults and the added latency.
 async fn clear(AxState(shared): App) -> Response {
     let mut f = lock(&shared.faults);
@@ -378,8 +421,10 @@ async fn requests(AxState(shared): App) -> Response {
         .iter()
         .map(|e| {
             json!({
+                "at_ms": e.at_ms,
                 "method": e.method,
                 "path": e.path,
+                "query": e.query,
                 "status": e.status,
                 "body": serde_json::from_slice::<Value>(&e.body)
                     .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.body).into_owned())),

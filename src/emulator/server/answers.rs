@@ -214,6 +214,7 @@ pub(super) async fn record(
     // that recording does not change what the client sees.
     let unknown_length = http_body::Body::size_hint(r.body()).exact().is_none();
     let (parts, bytes) = buffered(r).await;
+    let at_ms = shared.state().now_ms();
     let mut exchanges = lock(exchanges);
     if exchanges.len() >= crate::emulator::MAX_RECORDED {
         exchanges.remove(0);
@@ -231,6 +232,7 @@ pub(super) async fn record(
             .to_string(),
         body: bytes.clone(),
         faulted,
+        at_ms,
     });
     let body = if unknown_length {
         Body::from_stream(futures_util::stream::iter([Ok::<

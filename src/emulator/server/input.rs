@@ -65,7 +65,7 @@ impl<'a> Fields<'a> {
                 StatusCode::BAD_REQUEST,
                 "request_body_invalid",
                 "Request body invalid",
-                "The request body must be a JSON object.",
+                "The request body is invalid. Please consult the API documentation for more information.",
                 None,
             )
         })?;
@@ -248,7 +248,7 @@ pub(super) async fn bulk_items<T>(
             StatusCode::BAD_REQUEST,
             "request_body_invalid",
             "Request body invalid",
-            "The request body must be a JSON array.",
+            "The request body is invalid. Please consult the API documentation for more information.",
             None,
         ));
     };

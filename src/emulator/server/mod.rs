@@ -153,7 +153,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 StatusCode::NOT_FOUND,
                 "resource_not_found",
                 "not found",
-                "The requested resource was not found.",
+                "Resource not found",
+                None,
+            )
+        })
+        // A known path with another method: Clerk's error shape, and `Allow` as axum sets it.
+        .method_not_allowed_fallback(|| async {
+            clerk_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "resource_not_found",
+                "not found",
+                "Resource not found",
                 None,
             )
         })
