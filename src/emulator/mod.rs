@@ -79,6 +79,8 @@ pub struct Exchange {
     pub faulted: bool,
     /// When it was answered, by the emulator's clock (Unix ms).
     pub at_ms: i64,
+    /// The request's body as sent.
+    pub request_body: Bytes,
 }
 
 /// The secret key an emulator accepts unless told otherwise.

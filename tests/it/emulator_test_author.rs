@@ -80,6 +80,19 @@ async fn a_429_fault_looks_like_the_services_and_queued_faults_can_be_read() {
         .unwrap()
         .clone();
     assert_eq!(last["query"], "limit=3");
+    call(
+        &emu,
+        "POST",
+        "/v1/invitations",
+        Some(r#"{"email_address":"logged@x.test"}"#),
+    )
+    .await;
+    let (_, _, log) = call(&emu, "GET", "/__emulator/requests", None).await;
+    let created = log["requests"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        created["request_body"],
+        json!({"email_address": "logged@x.test"})
+    );
     assert!(last["at_ms"].as_i64().unwrap() > 1_700_000_000_000);
 }
 

@@ -425,6 +425,8 @@ async fn requests(AxState(shared): App) -> Response {
                 "method": e.method,
                 "path": e.path,
                 "query": e.query,
+                "request_body": serde_json::from_slice::<Value>(&e.request_body)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.request_body).into_owned())),
                 "status": e.status,
                 "body": serde_json::from_slice::<Value>(&e.body)
                     .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.body).into_owned())),

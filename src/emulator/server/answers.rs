@@ -102,6 +102,16 @@ pub(super) async fn faults(AxState(shared): App, request: Request, next: Next) -
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or_default().to_string();
+    // Recorded requests keep their body: it is read here, and handed on as read.
+    let (request, sent) = if shared.exchanges.is_some() {
+        let (parts, body) = request.into_parts();
+        match read_body(body).await {
+            Ok(bytes) => (Request::from_parts(parts, Body::from(bytes.clone())), bytes),
+            Err(refusal) => return refusal,
+        }
+    } else {
+        (request, axum::body::Bytes::new())
+    };
     let (fault, latency) = {
         let mut f = lock(&shared.faults);
         (f.take(&method, &path), f.latency)
@@ -117,7 +127,7 @@ pub(super) async fn faults(AxState(shared): App, request: Request, next: Next) -
         return record(
             &shared,
             &method,
-            (&path, &query),
+            (&path, &query, sent),
             next.run(request).await,
             false,
         )
@@ -178,7 +188,7 @@ pub(super) async fn faults(AxState(shared): App, request: Request, next: Next) -
             response.headers_mut().insert(n, v);
         }
     }
-    record(&shared, &method, (&path, &query), response, faulted).await
+    record(&shared, &method, (&path, &query, sent), response, faulted).await
 }
 
 /// Closes the connection the request came on, without an answer.
@@ -203,7 +213,7 @@ pub(super) async fn buffered(r: Response) -> (axum::http::response::Parts, bytes
 pub(super) async fn record(
     shared: &Shared,
     method: &axum::http::Method,
-    (path, query): (&str, &str),
+    (path, query, sent): (&str, &str, axum::body::Bytes),
     r: Response,
     faulted: bool,
 ) -> Response {
@@ -233,6 +243,7 @@ pub(super) async fn record(
         body: bytes.clone(),
         faulted,
         at_ms,
+        request_body: sent,
     });
     let body = if unknown_length {
         Body::from_stream(futures_util::stream::iter([Ok::<

@@ -2,12 +2,9 @@
 
 use super::*;
 
-pub(super) async fn json_body(
-    headers: &HeaderMap,
-    body: Body,
-    required: bool,
-) -> Result<Value, Response> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+/// A request body, whole, up to [`MAX_BODY`]; a larger one is the service's 413.
+pub(super) async fn read_body(body: Body) -> Result<axum::body::Bytes, Response> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         clerk_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "request_body_too_large",
@@ -15,7 +12,15 @@ pub(super) async fn json_body(
             &format!("The request body exceeds the maximum allowed size of {MAX_BODY} bytes."),
             None,
         )
-    })?;
+    })
+}
+
+pub(super) async fn json_body(
+    headers: &HeaderMap,
+    body: Body,
+    required: bool,
+) -> Result<Value, Response> {
+    let bytes = read_body(body).await?;
     if bytes.is_empty() && !required {
         return Ok(Value::Object(Map::new()));
     }
