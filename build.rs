@@ -75,7 +75,7 @@ fn run() -> Result<(), String> {
     let mut enums: Vec<enums::OpenEnum> = Vec::new();
     tolerance::make_responses_tolerant(&mut doc, &mut enums)?;
     let replaced = [("InvitationList", "crate::models::InvitationList")];
-    let facade_code = facade::generate(&facade_doc, &mut enums, &replaced)?;
+    let (facade_code, mut surface) = facade::generate(&facade_doc, &mut enums, &replaced)?;
     tolerance::open_request_enums(&mut doc, &mut enums);
     // The webhook events (feature `webhooks`) share the open enums, so they come before the
     // enums are written.
@@ -106,6 +106,14 @@ fn run() -> Result<(), String> {
     if !versions.contains(&version) {
         versions.push(version.clone());
     }
+    // The public surface, for the committed listing (`openapi/public-api.txt`).
+    surface.extend(facade::surface::model_lines(&doc));
+    surface.extend(facade::surface::enum_lines(&enums));
+    std::fs::write(
+        Path::new(&out_dir).join("public-api.txt"),
+        facade::surface::listing(surface),
+    )
+    .map_err(|e| format!("cannot write the public surface: {e}"))?;
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| format!("{SPEC}: not a valid OpenAPI 3.0 document: {e}"))?;
 

@@ -20,6 +20,8 @@ pub mod limits;
 pub mod models;
 mod operations;
 mod page;
+#[cfg(test)]
+mod public_api;
 mod redact;
 mod request;
 mod retry;

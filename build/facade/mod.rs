@@ -11,6 +11,7 @@ mod emit;
 mod fields;
 mod model;
 mod parse;
+pub mod surface;
 
 use super::enums::OpenEnum;
 use super::tolerance::METHODS;
@@ -55,7 +56,7 @@ pub fn generate(
     doc: &Value,
     enums: &mut Vec<OpenEnum>,
     replaced: &[(&str, &str)],
-) -> Result<String, String> {
+) -> Result<(String, Vec<String>), String> {
     let mut ops = Vec::new();
     for (path, item) in doc
         .get("paths")
@@ -87,5 +88,5 @@ pub fn generate(
         emit::emit(op, &mut out)?;
     }
     emit::emit_spec_setters(&ops, &mut out);
-    Ok(out)
+    Ok((out, surface::operation_lines(&ops)))
 }

@@ -24,6 +24,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 cd "$work"
 echo "== the edits (YAML only):"
 git -C "$root" diff --no-index --stat -- "$root/openapi" "$work/openapi" || true
+echo "== the public surface, refreshed as a contributor does: the edits show as a diff"
+UPDATE_PUBLIC_API=1 cargo test --lib public_api -q >/dev/null
+if git -C "$root" diff --no-index --exit-code -- "$root/openapi/public-api.txt" "$work/openapi/public-api.txt"; then
+  echo "the edits did not change openapi/public-api.txt"; exit 1
+fi
 echo "== the README's test command, on the edited copy"
 cargo test --workspace --features emulator,cli
 echo "every YAML-only edit reached the facade"
