@@ -29,8 +29,16 @@ fn the_committed_public_surface_is_what_the_yaml_generates() {
          Removed or changed (breaking for users: bump the version and say so in CHANGELOG.md):\n{}\n\
          Added:\n{}\n\
          Refresh it with: UPDATE_PUBLIC_API=1 cargo test --lib public_api",
-        removed.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"),
-        added.iter().map(|l| format!("  + {l}")).collect::<Vec<_>>().join("\n"),
+        removed
+            .iter()
+            .map(|l| format!("  - {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        added
+            .iter()
+            .map(|l| format!("  + {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
     );
 }
 

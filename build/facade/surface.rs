@@ -53,12 +53,25 @@ pub fn operation_lines(ops: &[Op]) -> Vec<String> {
             short(&op.response)
         ));
         for field in fields.iter().filter(|f| !f.required) {
-            lines.push(format!("setter {}.{}: {}", op.builder, field.ident, ty(&field.ty)));
+            lines.push(format!(
+                "setter {}.{}: {}",
+                op.builder,
+                field.ident,
+                ty(&field.ty)
+            ));
         }
         if let Body::Array { item, fields, .. } = &op.body {
             for field in fields {
-                let role = if field.required { " (argument of new)" } else { "" };
-                lines.push(format!("setter {item}.{}: {}{role}", field.ident, ty(&field.ty)));
+                let role = if field.required {
+                    " (argument of new)"
+                } else {
+                    ""
+                };
+                lines.push(format!(
+                    "setter {item}.{}: {}{role}",
+                    field.ident,
+                    ty(&field.ty)
+                ));
             }
         }
     }
@@ -69,7 +82,11 @@ pub fn operation_lines(ops: &[Op]) -> Vec<String> {
 pub fn enum_lines(enums: &[OpenEnum]) -> Vec<String> {
     enums
         .iter()
-        .flat_map(|e| e.values.iter().map(move |v| format!("enum {}::{v}", e.name)))
+        .flat_map(|e| {
+            e.values
+                .iter()
+                .map(move |v| format!("enum {}::{v}", e.name))
+        })
         .collect()
 }
 
