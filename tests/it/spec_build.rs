@@ -151,12 +151,25 @@ fn an_operation_without_a_facade_mapping_fails_with_the_yaml_to_add() {
     );
 
     mapped["paths"]["/invitations"]["get"]["x-facade"]["retry"] = json!("idempotent");
-    let code = facade::generate(&mapped, &mut enums, &[]).expect("mapped");
+    let (code, surface) = facade::generate(&mapped, &mut enums, &[]).expect("mapped");
     assert!(
         code.contains("pub fn list(&self) -> ListInvitations"),
         "{code}"
     );
     assert!(code.contains("pub fn status("), "a setter per parameter");
+    // The listing of the public surface names the operation and each of its setters.
+    assert!(
+        surface
+            .iter()
+            .any(|l| l.starts_with("operation Invitations().list() -> ListInvitations")),
+        "{surface:?}"
+    );
+    assert!(
+        surface
+            .iter()
+            .any(|l| l.starts_with("setter ListInvitations.status:")),
+        "{surface:?}"
+    );
 }
 
 fn vendored() -> (Value, Value) {
@@ -207,7 +220,7 @@ fn when_upstream_lists_the_delete_operation_the_local_addition_is_reported_and_n
     // Nothing breaks: the references hold and the facade is generated, delete included.
     refs::check(&spec, "the spec").unwrap();
     let mut enums = Vec::new();
-    let code = facade::generate(
+    let (code, _) = facade::generate(
         &spec,
         &mut enums,
         &[("InvitationList", "crate::models::InvitationList")],
