@@ -330,13 +330,7 @@ pub fn object_fields(
             "{ctx}: its body must be an object or an array of objects"
         ));
     }
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required_properties(schema);
     let mut fields = Vec::new();
     for (name, p) in schema
         .get("properties")
@@ -369,13 +363,20 @@ pub fn object_fields(
     Ok(fields)
 }
 
-/// Whether a schema, or one of its `allOf` parts, requires an `id` property.
-fn requires_id(doc: &Value, schema: &Value) -> bool {
-    let required = schema
+/// The properties an object schema lists as `required`.
+pub fn required_properties(schema: &Value) -> Vec<&str> {
+    schema
         .get("required")
         .and_then(Value::as_array)
-        .is_some_and(|r| r.iter().any(|v| v.as_str() == Some("id")));
-    required
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// Whether a schema, or one of its `allOf` parts, requires an `id` property.
+fn requires_id(doc: &Value, schema: &Value) -> bool {
+    required_properties(schema).contains(&"id")
         || schema
             .get("allOf")
             .and_then(Value::as_array)

@@ -5,6 +5,7 @@
 
 use super::super::enums::{OpenEnum, pascal};
 use super::model::{Body, Op, Ty};
+use super::parse::required_properties;
 use serde_json::Value;
 
 /// How a facade type reads in the listing.
@@ -98,13 +99,7 @@ pub fn model_lines(doc: &Value) -> Vec<String> {
         .pointer("/components/schemas")
         .and_then(Value::as_object);
     for (name, schema) in schemas.into_iter().flatten() {
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = required_properties(schema);
         let props = schema.get("properties").and_then(Value::as_object);
         for (prop, s) in props.into_iter().flatten() {
             let t = schema_ty(s);

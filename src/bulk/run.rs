@@ -32,9 +32,11 @@ pub(super) struct Run {
     pub(super) people: std::collections::HashMap<String, Invitee>,
 }
 
-/// Applies the run's options, then `person`'s (which win), to an invitation or a request.
+/// Applies the run's options, then `person`'s (which win), to an invitation or a request of
+/// the target's kind (`application`: a template, no private metadata; `organization`: private
+/// metadata).
 macro_rules! with_person {
-    ($n:ident, $inv:expr, $person:expr, $private:tt) => {
+    ($n:ident, $inv:expr, $person:expr, $target:tt) => {
         with_options!($n, $inv);
         let person: Option<&Invitee> = $person;
         if let Some(d) = person.and_then(|p| p.expires_in_days) {
@@ -51,9 +53,9 @@ macro_rules! with_person {
         if !public.is_empty() {
             $n = $n.public_metadata(serde_json::Value::Object(public));
         }
-        with_person!(@private $private, $n, $inv, person, none);
+        with_person!(@$target $n, $inv, person, none);
     };
-    (@private yes, $n:ident, $inv:expr, $person:ident, $none:ident) => {
+    (@organization $n:ident, $inv:expr, $person:ident, $none:ident) => {
         let private = super::invitee::merged(
             &$inv.private_metadata,
             $person.map_or(&$none, |p| &p.private_metadata),
@@ -62,8 +64,7 @@ macro_rules! with_person {
             $n = $n.private_metadata(serde_json::Value::Object(private));
         }
     };
-    (@private no, $n:ident, $inv:expr, $person:ident, $none:ident) => {
-        // An application invitation: no private metadata, and perhaps a template.
+    (@application $n:ident, $inv:expr, $person:ident, $none:ident) => {
         if let Some(t) = $person.and_then(|p| p.template_slug.clone()) {
             $n = $n.template_slug(t);
         }
@@ -305,7 +306,7 @@ impl Run {
         let people = &self.people;
         let item = |email: &String| {
             let mut n = NewInvitation::new(email.clone());
-            with_person!(n, inv, people.get(email), no);
+            with_person!(n, inv, people.get(email), application);
             n
         };
         let result = if bulk {
@@ -317,7 +318,7 @@ impl Run {
                 .await
         } else {
             let mut req = self.invite.clerk.invitations().create(group[0].clone());
-            with_person!(req, inv, people.get(&group[0]), no);
+            with_person!(req, inv, people.get(&group[0]), application);
             req.with_retry(Self::policy()).await.map(|i| vec![i])
         };
         match result {
@@ -349,7 +350,7 @@ impl Run {
                 if let Some(u) = inviter {
                     n = n.inviter_user_id(u.clone());
                 }
-                with_person!(n, inv, person, yes);
+                with_person!(n, inv, person, organization);
                 n
             });
             // The bulk answer does not say which were there already: one the service stamped
@@ -377,7 +378,7 @@ impl Run {
             if let Some(u) = inviter {
                 req = req.inviter_user_id(u.clone());
             }
-            with_person!(req, inv, person, yes);
+            with_person!(req, inv, person, organization);
             // A single create says whether the invitation existed before it.
             req.with_retry(Self::policy()).await.map(|c| {
                 let existed = c.existed;

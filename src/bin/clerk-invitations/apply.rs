@@ -82,7 +82,7 @@ fn line(out: &Output, kind: &str, email: &str, detail: &str) {
 }
 
 pub(crate) async fn apply(clerk: &Clerk, out: &Output, args: ApplyArgs) -> Result<u8, Failure> {
-    let plan: Plan = load(&args.plan)?;
+    let (plan, plan_digest): (Plan, String) = load(&args.plan)?;
     if plan.service != service_of(clerk) || plan.key != clerk.key_fingerprint() {
         return Err(fail(
             5,
@@ -143,7 +143,6 @@ pub(crate) async fn apply(clerk: &Clerk, out: &Output, args: ApplyArgs) -> Resul
         p.push(".journal");
         PathBuf::from(p)
     });
-    let plan_digest = crate::roster::sha256_of(&args.plan)?;
     let mut interrupted_run = false;
     let mut by_target: Vec<(Option<String>, Vec<&Entry>)> = Vec::new();
     for e in to_invite {

@@ -89,12 +89,29 @@ impl CsvRows {
         bad: Rc<RefCell<Vec<Outcome>>>,
     ) -> Result<Self, Failure> {
         let name = esc(&path.display().to_string()).into_owned();
-        let unreadable = |e: std::io::Error| fail(2, format!("cannot read {name}: {e}"));
         let source: Box<dyn Read> = if path == Path::new("-") {
             Box::new(std::io::stdin())
         } else {
-            Box::new(std::fs::File::open(path).map_err(unreadable)?)
+            Box::new(
+                std::fs::File::open(path)
+                    .map_err(|e| fail(2, format!("cannot read {name}: {e}")))?,
+            )
         };
+        Self::from_reader(&name, source, opts, columns, bad)
+    }
+
+    /// [`open`](CsvRows::open) for text already at hand (`name` in messages).
+    ///
+    /// # Errors
+    /// As [`open`](CsvRows::open).
+    pub(crate) fn from_reader(
+        name: &str,
+        source: Box<dyn Read>,
+        opts: &CsvOpts,
+        columns: Columns,
+        bad: Rc<RefCell<Vec<Outcome>>>,
+    ) -> Result<Self, Failure> {
+        let unreadable = |e: std::io::Error| fail(2, format!("cannot read {name}: {e}"));
         let quotes = Rc::new(Cell::new(0));
         let mut buffered = std::io::BufReader::with_capacity(
             64 * 1024,

@@ -2,7 +2,7 @@
 //! per address; `--out` saves it for `apply`, with the state it was computed from.
 
 use super::*;
-use crate::roster::{Asked, Roster, RosterArgs, RowState, sha256_of};
+use crate::roster::{Asked, Roster, RosterArgs, RowState, read_file, sha256_hex};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -437,12 +437,12 @@ fn save(path: &Path, plan: &Plan) -> Result<(), Failure> {
         .map_err(|e| fail(3, format!("cannot write {shown}: {e}")))
 }
 
-/// Reads a saved plan, checking that its roster did not change since.
-pub(crate) fn load(path: &Path) -> Result<Plan, Failure> {
+/// Reads a saved plan, checking that its roster did not change since; with the plan's own
+/// SHA-256 (hex).
+pub(crate) fn load(path: &Path) -> Result<(Plan, String), Failure> {
     let shown = esc(&path.display().to_string()).into_owned();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| fail(2, format!("cannot read {shown}: {e}")))?;
-    let plan: Plan = serde_json::from_str(&text)
+    let bytes = read_file(path)?;
+    let plan: Plan = serde_json::from_slice(&bytes)
         .map_err(|e| fail(2, format!("{shown} is not a saved plan: {e}")))?;
     if plan.format != PLAN_FORMAT {
         return Err(fail(
@@ -453,8 +453,7 @@ pub(crate) fn load(path: &Path) -> Result<Plan, Failure> {
             ),
         ));
     }
-    let now = sha256_of(&plan.roster.path)?;
-    if now != plan.roster.sha256 {
+    if sha256_hex(&read_file(&plan.roster.path)?) != plan.roster.sha256 {
         return Err(fail(
             2,
             format!(
@@ -463,7 +462,7 @@ pub(crate) fn load(path: &Path) -> Result<Plan, Failure> {
             ),
         ));
     }
-    Ok(plan)
+    Ok((plan, sha256_hex(&bytes)))
 }
 
 #[cfg(test)]

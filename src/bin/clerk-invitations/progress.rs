@@ -86,14 +86,12 @@ impl Display {
                     }
                 }
                 Progress::RateLimited(until) => {
-                    *w = Some(Wait {
+                    let next = Wait {
                         until,
                         service: true,
-                    });
-                    bar.set_message(waiting_message(Wait {
-                        until,
-                        service: true,
-                    }));
+                    };
+                    *w = Some(next);
+                    bar.set_message(waiting_message(next));
                 }
                 Progress::Waiting(until) => {
                     // The wait a 429 imposed keeps its reason.

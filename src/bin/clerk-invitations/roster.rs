@@ -106,21 +106,25 @@ pub(crate) enum RowState {
     Invalid,
 }
 
-/// The SHA-256 of a file, in hex.
-pub(crate) fn sha256_of(path: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
+/// The SHA-256 of some bytes, in hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's bytes.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| {
         fail(
             2,
             format!("cannot read {}: {e}", esc(&path.display().to_string())),
         )
-    })?;
-    let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
-    Ok(d.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    })
 }
 
 impl Roster {
-    /// Reads the whole roster. Standard input is read once, into memory, so that its digest
-    /// is of what was read.
+    /// Reads the whole roster from its file, once: its digest is of exactly the rows read.
+    /// Standard input is refused (`apply` must be able to read the file again).
     ///
     /// # Errors
     /// An unreadable file, or a header that does not say what its columns hold.
@@ -131,9 +135,17 @@ impl Roster {
                 "a plan needs its roster as a file (apply checks that the file did not change): save standard input to a file first",
             ));
         }
-        let sha256 = sha256_of(&args.roster)?;
+        // Read once: the digest is of exactly the rows planned.
+        let bytes = read_file(&args.roster)?;
+        let sha256 = sha256_hex(&bytes);
         let bad = Rc::new(RefCell::new(Vec::new()));
-        let rows = CsvRows::open(&args.roster, &args.read, Columns::Mapped, bad.clone())?;
+        let rows = CsvRows::from_reader(
+            &esc(&args.roster.display().to_string()),
+            Box::new(std::io::Cursor::new(bytes)),
+            &args.read,
+            Columns::Mapped,
+            bad.clone(),
+        )?;
         let stopped = rows.stopped.clone();
         let mut asked: Vec<Asked> = Vec::new();
         let mut refused = Vec::new();
