@@ -13,8 +13,9 @@
 
 use super::*;
 
-/// What the guard allows: the `Host` values, and the admin token if any.
-#[derive(Clone, Debug, Default)]
+/// What the guard allows: the `Host` values, and the admin token if any (no `Debug`: the
+/// token stays out of any printout).
+#[derive(Clone, Default)]
 pub(crate) struct Origin {
     /// Accepted `Host` header values, lower-cased (with and without the port).
     pub(crate) hosts: Vec<String>,
